@@ -1,0 +1,3 @@
+//! `certgate call`.
+
+super::not_yet!("call", "5");

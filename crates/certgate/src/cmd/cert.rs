@@ -1,0 +1,3 @@
+//! `certgate cert`.
+
+super::not_yet!("cert", "2");

@@ -1,0 +1,3 @@
+//! `certgate doctor`.
+
+super::not_yet!("doctor", "5");

@@ -1,0 +1,3 @@
+//! `certgate explain`.
+
+super::not_yet!("explain", "7");

@@ -1,0 +1,3 @@
+//! `certgate inventory`.
+
+super::not_yet!("inventory", "9");

@@ -1,0 +1,3 @@
+//! `certgate lab`.
+
+super::not_yet!("lab", "6");

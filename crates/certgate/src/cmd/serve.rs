@@ -1,0 +1,3 @@
+//! `certgate serve`.
+
+super::not_yet!("serve", "3");

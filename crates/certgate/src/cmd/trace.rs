@@ -1,0 +1,3 @@
+//! `certgate trace`.
+
+super::not_yet!("trace", "8");

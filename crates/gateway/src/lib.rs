@@ -1,0 +1,1 @@
+//! certgate-gateway: the mTLS reverse proxy (DESIGN.md §4). Built in issue 3.

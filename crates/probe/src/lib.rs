@@ -1,0 +1,1 @@
+//! certgate-probe: act as a TLS client to gather evidence about a server. Built in issue 5.

@@ -3,9 +3,11 @@
 //! callers pass bytes, facts and `now`. I/O lives in the gateway, probe, lab and trace crates.
 #![forbid(unsafe_code)]
 
+pub mod analyse;
 pub mod code;
 pub mod finding;
 pub mod wire;
+pub mod x509;
 
 pub use code::{Code, Ecosystem, Severity};
 pub use finding::{Finding, Report, Side};

@@ -1,0 +1,1 @@
+//! Certificate facts from DER: names, SANs, validity, key, EKU, signature algorithm, fingerprints.

@@ -3,3 +3,4 @@
 
 pub mod chain;
 pub mod client_cert;
+pub mod handshake;

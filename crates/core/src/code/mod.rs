@@ -100,6 +100,10 @@ codes! {
     UpstreamUnavailable => "upstream.unavailable", Upstream, Error;
     /// The upstream did not answer in time.
     UpstreamTimeout => "upstream.timeout", Upstream, Error;
+    /// The client refused the server's certificate without saying precisely why.
+    CertRejected => "cert.rejected", ServerCert, Error;
+    /// The handshake did not finish and no alert says why.
+    HandshakeIncomplete => "handshake.incomplete", Handshake, Warning;
 }
 
 /// Where a problem sits. Verdict precedence follows this order (DESIGN.md §2): transport →

@@ -4,3 +4,4 @@
 pub mod chain;
 pub mod client_cert;
 pub mod handshake;
+pub mod inventory;

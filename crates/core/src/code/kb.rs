@@ -443,6 +443,16 @@ pub(super) fn knowledge(code: Code) -> &'static Knowledge {
         "A private key file can be read or written by users other than its owner and its group, so any local account or process may copy the key.",
         "Restrict the file: chmod 600 (or 640 with a dedicated group such as ssl-cert) and make it owned by the service account; then consider the key exposed and rotate it.",
     );
+    static CERT_REJECTED: Knowledge = k(
+        "Server certificate refused by the client",
+        "The client aborted the handshake right after the server's certificate with an alert that does not say which check failed (bad_certificate, certificate_unknown), or, in TLS 1.3, with an encrypted alert. Nearly always the certificate is untrusted, expired or for another name.",
+        "Run `certgate doctor` against the server with the client's trust store to see which check fails; then fix the server's chain or the client's trust store.",
+    );
+    static INCOMPLETE_HS: Knowledge = k(
+        "Handshake did not finish",
+        "The handshake stopped before it finished and no alert says why: one side closed or reset the connection silently, or the capture ends early.",
+        "Look at the logs of the side that closed the connection; for a capture, record the whole connection (start before connecting, full snap length).",
+    );
     match code {
         Ok => &OK,
         DnsResolutionFailed => &DNS,
@@ -478,5 +488,7 @@ pub(super) fn knowledge(code: Code) -> &'static Knowledge {
         CertExpiringSoon => &EXPIRING,
         CertKeyReused => &KEY_REUSED,
         KeyPermissionsTooOpen => &KEY_OPEN,
+        CertRejected => &CERT_REJECTED,
+        HandshakeIncomplete => &INCOMPLETE_HS,
     }
 }

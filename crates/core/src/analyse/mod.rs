@@ -3,3 +3,5 @@
 
 pub mod chain;
 pub mod client_cert;
+pub mod handshake;
+pub mod inventory;

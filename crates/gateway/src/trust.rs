@@ -18,6 +18,9 @@ const VERDICT_TTL_SECS: u64 = 60;
 /// Most verdicts remembered per trust store; the cache is emptied when full (bounded memory).
 const VERDICT_CACHE_MAX: usize = 10_000;
 
+/// Chain fingerprint → (verdict, valid until Unix seconds).
+type VerdictCache = HashMap<[u8; 32], (Arc<Finding>, u64)>;
+
 /// One CA the store trusts, described for error bodies and load-time checks.
 #[derive(Clone, Debug)]
 pub struct TrustedCa {
@@ -36,7 +39,7 @@ pub struct TrustStore {
     /// Subjects sent in the CertificateRequest (unless names are hidden).
     pub hints: Vec<DistinguishedName>,
     algs: &'static [&'static dyn SignatureVerificationAlgorithm],
-    cache: Mutex<HashMap<[u8; 32], (Arc<Finding>, u64)>>,
+    cache: Mutex<VerdictCache>,
 }
 
 impl std::fmt::Debug for TrustStore {

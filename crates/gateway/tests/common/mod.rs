@@ -115,7 +115,7 @@ impl Pki {
             valid_serial: valid_issued.serial_hex.clone(),
             revoked_serial: revoked_issued.serial_hex.clone(),
         };
-        pki.write_crl(&[pki.revoked_serial.clone()], 1);
+        pki.write_crl(std::slice::from_ref(&pki.revoked_serial), 1);
         pki
     }
 

@@ -82,15 +82,16 @@ impl Finding {
     }
 }
 
-/// Picks the finding to fix first: local problems, then transport → handshake → server
-/// certificate → client certificate → HTTP → upstream (DESIGN.md §2); within an area, errors
-/// before warnings, then the order in which the analysis reported them. Info findings never win.
+/// Picks the finding to fix first: errors before warnings (a warning such as "TLS 1.0 still
+/// enabled" never hides the error that breaks the connection), then local problems, then
+/// transport → handshake → server certificate → client certificate → HTTP → upstream
+/// (DESIGN.md §2), then the order in which the analysis reported them. Info findings never win.
 pub fn rank(findings: &[Finding]) -> Option<&Finding> {
     findings
         .iter()
         .enumerate()
         .filter(|(_, f)| f.severity > Severity::Info && f.code != Code::Ok)
-        .min_by_key(|(i, f)| (f.code.area(), std::cmp::Reverse(f.severity), *i))
+        .min_by_key(|(i, f)| (std::cmp::Reverse(f.severity), f.code.area(), *i))
         .map(|(_, f)| f)
 }
 
@@ -162,12 +163,16 @@ mod tests {
     }
 
     #[test]
-    fn errors_beat_warnings_within_an_area_and_info_never_wins() {
+    fn errors_beat_warnings_and_info_never_wins() {
         let all = [f(Code::CertWeakKey), f(Code::CertExpired)];
         assert_eq!(verdict(&all), Code::CertExpired);
         let mut info = f(Code::CertChainOrder);
         info.severity = Severity::Info;
         assert_eq!(verdict(&[info]), Code::Ok);
+        // A handshake warning does not hide a later area's error.
+        let all = [f(Code::HandshakeLegacyVersion), f(Code::ClientCertRequired)];
+        assert_eq!(verdict(&all), Code::ClientCertRequired);
+        assert_eq!(verdict(&all[..1]), Code::HandshakeLegacyVersion);
         assert_eq!(verdict(&[]), Code::Ok);
     }
 

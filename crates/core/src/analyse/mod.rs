@@ -3,3 +3,5 @@
 
 pub mod chain;
 pub mod client_cert;
+pub mod probe;
+pub mod protocol;

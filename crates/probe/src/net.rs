@@ -8,7 +8,11 @@ use tokio::net::TcpStream;
 use crate::ProbeError;
 
 /// Resolves `host:port` to its addresses (IPv4 first, the order most clients try).
-pub async fn resolve(host: &str, port: u16, timeout: Duration) -> Result<Vec<SocketAddr>, ProbeError> {
+pub async fn resolve(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, ProbeError> {
     let host_only = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = host_only.parse::<std::net::IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);

@@ -163,26 +163,25 @@ pub async fn handshake(
             .signature_verification_algorithms
             .supported_schemes(),
     });
-    let config = match ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-    {
-        Ok(b) => {
-            let mut c = b
-                .dangerous()
-                .with_custom_certificate_verifier(rec.clone())
-                .with_client_cert_resolver(rec);
-            c.alpn_protocols = opts.alpn.clone();
-            c
-        }
-        Err(e) => {
-            return (
-                Err(HandshakeEnd::Failed {
-                    detail: e.to_string(),
-                }),
-                seen,
-            )
-        }
-    };
+    let config =
+        match ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
+            Ok(b) => {
+                let mut c = b
+                    .dangerous()
+                    .with_custom_certificate_verifier(rec.clone())
+                    .with_client_cert_resolver(rec);
+                c.alpn_protocols = opts.alpn.clone();
+                c
+            }
+            Err(e) => {
+                return (
+                    Err(HandshakeEnd::Failed {
+                        detail: e.to_string(),
+                    }),
+                    seen,
+                )
+            }
+        };
     let connector = TlsConnector::from(Arc::new(config));
     let result = tokio::time::timeout(
         opts.timeout,

@@ -3,5 +3,6 @@
 
 pub mod chain;
 pub mod client_cert;
+pub mod inventory;
 pub mod probe;
 pub mod protocol;

@@ -71,7 +71,10 @@ fn transport(reach: &Reach) -> Option<Finding> {
         Reach::Timeout { addr, millis } => Finding::new(
             Code::TcpTimeout,
             Side::Network,
-            format!("{addr} did not answer within {:.1} s", *millis as f64 / 1000.0),
+            format!(
+                "{addr} did not answer within {:.1} s",
+                *millis as f64 / 1000.0
+            ),
         )
         .with("addr", addr.as_str()),
         Reach::Unreachable { addr, detail } => Finding::new(
@@ -86,18 +89,23 @@ fn transport(reach: &Reach) -> Option<Finding> {
 /// An `http://` target: the only TLS problem it can show is that the port speaks TLS.
 fn plain_http(ev: &ServerEvidence, out: &mut Vec<Finding>) {
     let plain_to_tls = ev.tls_answer_to_plain_http
-        || ev.http.as_ref().is_some_and(|h| {
-            h.status == 497 || h.body_code == Some(Code::HttpPlainToTls)
-        });
+        || ev
+            .http
+            .as_ref()
+            .is_some_and(|h| h.status == 497 || h.body_code == Some(Code::HttpPlainToTls));
     if plain_to_tls {
         let how = match &ev.http {
-            Some(h) if !ev.tls_answer_to_plain_http => format!("answered {} {}", h.status, h.reason),
+            Some(h) if !ev.tls_answer_to_plain_http => {
+                format!("answered {} {}", h.status, h.reason)
+            }
             _ => "answered with a TLS alert".to_string(),
         };
         out.push(Finding::new(
             Code::HttpPlainToTls,
             Side::Client,
-            format!("plain HTTP was sent to a port that expects TLS; the server {how}; use https://"),
+            format!(
+                "plain HTTP was sent to a port that expects TLS; the server {how}; use https://"
+            ),
         ));
     } else if let Some(h) = &ev.http {
         if let Some(f) = http_answer(h, ev) {
@@ -131,9 +139,10 @@ fn issuer_not_listed(h: &crate::evidence::Handshake) -> Option<String> {
             chain_issuers_der,
             ..
         } => {
-            let listed = cr.ca_names_der.iter().any(|n| {
-                n == issuer_der || chain_issuers_der.iter().any(|c| c == n)
-            });
+            let listed = cr
+                .ca_names_der
+                .iter()
+                .any(|n| n == issuer_der || chain_issuers_der.iter().any(|c| c == n));
             (!listed).then(|| issuer.clone())
         }
         ClientCert::Absent { .. } => None,
@@ -143,11 +152,7 @@ fn issuer_not_listed(h: &crate::evidence::Handshake) -> Option<String> {
 fn handshake_end(h: &crate::evidence::Handshake, now: OffsetDateTime) -> Option<Finding> {
     let cr = h.certificate_request.as_ref();
     let asked = cr.is_some();
-    let ca_json = || {
-        serde_json::Value::from(
-            cr.map(|c| c.ca_names.clone()).unwrap_or_default(),
-        )
-    };
+    let ca_json = || serde_json::Value::from(cr.map(|c| c.ca_names.clone()).unwrap_or_default());
     let f = match &h.end {
         HandshakeEnd::Completed => return None,
         HandshakeEnd::NoAnswer => Finding::new(
@@ -473,7 +478,10 @@ mod tests {
             Code::ClientCertRequired
         );
         assert_eq!(
-            verdict(&evidence(h(), Some(answer(495, Some(Code::ClientCertExpired))))),
+            verdict(&evidence(
+                h(),
+                Some(answer(495, Some(Code::ClientCertExpired)))
+            )),
             Code::ClientCertExpired
         );
         assert_eq!(
@@ -481,7 +489,10 @@ mod tests {
             Code::ClientCertRejected
         );
         assert_eq!(
-            verdict(&evidence(h(), Some(answer(403, Some(Code::ClientCertNotAllowed))))),
+            verdict(&evidence(
+                h(),
+                Some(answer(403, Some(Code::ClientCertNotAllowed)))
+            )),
             Code::ClientCertNotAllowed
         );
         assert_eq!(verdict(&evidence(h(), Some(answer(404, None)))), Code::Ok);

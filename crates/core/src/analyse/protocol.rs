@@ -29,7 +29,9 @@ pub fn suite_weakness(s: CipherSuite) -> Option<&'static str> {
         TlsCipherEnc::TripleDes => "3DES has 64-bit blocks (SWEET32)",
         _ if c.enc_size < 112 => "export-grade key size",
         _ if matches!(c.kx, TlsCipherKx::Null) => "no key exchange",
-        _ if matches!(c.au, tls_parser::TlsCipherAu::Null) => "anonymous: the server is not authenticated",
+        _ if matches!(c.au, tls_parser::TlsCipherAu::Null) => {
+            "anonymous: the server is not authenticated"
+        }
         _ if matches!(c.mac, TlsCipherMac::HmacMd5) => "MD5 MAC",
         _ => return None,
     })
@@ -240,7 +242,10 @@ fn nothing_accepted(versions: &[VersionProbe]) -> Finding {
     } else {
         (
             Code::HandshakeAlert,
-            format!("the server refused every ClientHello with {}", alert_names[0]),
+            format!(
+                "the server refused every ClientHello with {}",
+                alert_names[0]
+            ),
         )
     };
     Finding::new(code, Side::Server, detail).with("alerts", alert_names)
@@ -280,7 +285,9 @@ mod tests {
         assert!(suite_is_modern(CipherSuite(0x1301)));
         assert!(!suite_is_modern(CipherSuite(0x002f))); // RSA kx, CBC
         assert!(suite_weakness(CipherSuite(0x0005)).unwrap().contains("RC4"));
-        assert!(suite_weakness(CipherSuite(0x000a)).unwrap().contains("3DES"));
+        assert!(suite_weakness(CipherSuite(0x000a))
+            .unwrap()
+            .contains("3DES"));
         assert!(suite_weakness(CipherSuite(0x0003)).is_some()); // export RC4-40
         assert!(suite_weakness(CipherSuite(0xc02f)).is_none());
         assert_eq!(suite_label(CipherSuite(0xfefe)), "0xfefe");
@@ -321,7 +328,10 @@ mod tests {
 
     #[test]
     fn tls12_with_only_cbc_suites_is_no_shared_cipher() {
-        let v = [ok(V::TLS1_2, 0x002f), alert(V::TLS1_3, Alert::PROTOCOL_VERSION)];
+        let v = [
+            ok(V::TLS1_2, 0x002f),
+            alert(V::TLS1_3, Alert::PROTOCOL_VERSION),
+        ];
         let s = [SuiteSupport {
             version: V::TLS1_2,
             suites: vec![CipherSuite(0x002f), CipherSuite(0x000a)],

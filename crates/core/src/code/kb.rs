@@ -183,6 +183,21 @@ pub(super) fn knowledge(code: Code) -> &'static Knowledge {
         "The upstream service did not answer within the gateway's time limit.",
         "Check the upstream service's health and load, or raise the gateway's upstream timeout.",
     );
+    static EXPIRING: Knowledge = k(
+        "Certificate expires soon",
+        "The certificate is still valid but its notAfter date falls inside the warning window; when it passes, clients will refuse it and the service goes down.",
+        "Renew the certificate now and reload the service that uses it; automate renewal (ACME, cert-manager) and keep expiry monitoring on.",
+    );
+    static KEY_REUSED: Knowledge = k(
+        "Key reused across certificates",
+        "Several different certificates carry the same public key, so one leaked private key compromises all of them and renewing a certificate does not rotate its key.",
+        "Generate a fresh key pair for each certificate and for each renewal (certbot: --reuse-key off; cert-manager: rotationPolicy: Always).",
+    );
+    static KEY_OPEN: Knowledge = k(
+        "Private key file permissions too open",
+        "A private key file can be read or written by users other than its owner and its group, so any local account or process may copy the key.",
+        "Restrict the file: chmod 600 (or 640 with a dedicated group such as ssl-cert) and make it owned by the service account; then consider the key exposed and rotate it.",
+    );
     static LEGACY_VERSION: Knowledge = k(
         "Legacy TLS versions enabled",
         "Besides TLS 1.2/1.3 the server still accepts TLS 1.0, TLS 1.1 or SSLv3, which are deprecated (RFC 8996) and refused by current clients; they only widen the attack surface.",
@@ -225,6 +240,9 @@ pub(super) fn knowledge(code: Code) -> &'static Knowledge {
         HttpPlainToTls => &PLAIN,
         UpstreamUnavailable => &UP_DOWN,
         UpstreamTimeout => &UP_SLOW,
+        CertExpiringSoon => &EXPIRING,
+        CertKeyReused => &KEY_REUSED,
+        KeyPermissionsTooOpen => &KEY_OPEN,
         HandshakeLegacyVersion => &LEGACY_VERSION,
         HandshakeWeakCipher => &WEAK_CIPHER,
     }

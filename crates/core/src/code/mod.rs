@@ -100,6 +100,12 @@ codes! {
     UpstreamUnavailable => "upstream.unavailable", Upstream, Error;
     /// The upstream did not answer in time.
     UpstreamTimeout => "upstream.timeout", Upstream, Error;
+    /// The certificate expires within the warning window (inventory `--warn-days`).
+    CertExpiringSoon => "cert.expiring_soon", ServerCert, Warning;
+    /// The same key pair is used by more than one certificate.
+    CertKeyReused => "cert.key_reused", ServerCert, Warning;
+    /// A private key file can be read or changed by users other than its owner (and group).
+    KeyPermissionsTooOpen => "key.permissions_too_open", Local, Warning;
     /// The server still accepts TLS 1.0/1.1 or SSLv3 beside modern versions.
     HandshakeLegacyVersion => "handshake.legacy_version", Handshake, Warning;
     /// The server accepts weak cipher suites (RC4, 3DES, export, NULL, anonymous).

@@ -36,7 +36,9 @@ pub struct Pki {
 
 pub fn pki() -> Pki {
     let root = Ca::root(&CaSpec::new("Probe Test Root")).unwrap();
-    let inter = root.intermediate(&CaSpec::new("Probe Test Issuing CA")).unwrap();
+    let inter = root
+        .intermediate(&CaSpec::new("Probe Test Issuing CA"))
+        .unwrap();
     let server = inter
         .issue(&LeafSpec::server(&["localhost", "127.0.0.1"]))
         .unwrap();
@@ -97,7 +99,9 @@ pub async fn serve(config: ServerConfig) -> SocketAddr {
                     }
                 }
                 let _ = tls
-                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok",
+                    )
                     .await;
                 let _ = tls.shutdown().await;
             });

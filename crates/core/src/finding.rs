@@ -82,10 +82,11 @@ impl Finding {
     }
 }
 
-/// Picks the finding to fix first: errors before warnings (a warning such as "TLS 1.0 still
-/// enabled" never hides the error that breaks the connection), then local problems, then
-/// transport → handshake → server certificate → client certificate → HTTP → upstream
-/// (DESIGN.md §2), then the order in which the analysis reported them. Info findings never win.
+/// Picks the finding to fix first. Errors beat warnings whatever their area: a warning (a weak
+/// key, a chain sent out of order) does not stop the connection, so it never "applies first" in
+/// the sense of DESIGN.md §2. Among findings of the same severity: local problems, then
+/// transport → handshake → server certificate → client certificate → HTTP → upstream, then the
+/// order in which the analysis reported them. Info findings never win.
 pub fn rank(findings: &[Finding]) -> Option<&Finding> {
     findings
         .iter()
@@ -163,17 +164,26 @@ mod tests {
     }
 
     #[test]
-    fn errors_beat_warnings_and_info_never_wins() {
+    fn errors_beat_warnings_within_an_area_and_info_never_wins() {
         let all = [f(Code::CertWeakKey), f(Code::CertExpired)];
         assert_eq!(verdict(&all), Code::CertExpired);
         let mut info = f(Code::CertChainOrder);
         info.severity = Severity::Info;
         assert_eq!(verdict(&[info]), Code::Ok);
-        // A handshake warning does not hide a later area's error.
-        let all = [f(Code::HandshakeLegacyVersion), f(Code::ClientCertRequired)];
-        assert_eq!(verdict(&all), Code::ClientCertRequired);
-        assert_eq!(verdict(&all[..1]), Code::HandshakeLegacyVersion);
         assert_eq!(verdict(&[]), Code::Ok);
+    }
+
+    #[test]
+    fn a_server_cert_warning_never_outranks_a_client_cert_error() {
+        // Regression: area used to be compared before severity, so a weak server key (warning)
+        // became the verdict while the client certificate was being rejected.
+        let all = [f(Code::CertWeakKey), f(Code::ClientCertRequired)];
+        assert_eq!(verdict(&all), Code::ClientCertRequired);
+        let all = [f(Code::CertChainOrder), f(Code::HttpPlainToTls)];
+        assert_eq!(verdict(&all), Code::HttpPlainToTls);
+        // With only warnings, area order still applies.
+        let all = [f(Code::CertChainOrder), f(Code::CertWeakKey)];
+        assert_eq!(verdict(&all), Code::CertChainOrder);
     }
 
     #[test]

@@ -623,13 +623,13 @@ fn capture(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    rt.block_on(certgate_probe::capture::capture_chain(
+    rt.block_on(certgate_probe::capture_chain(
         host,
         port,
         sni,
         std::time::Duration::from_secs(timeout),
     ))
-    .map_err(|e| anyhow::anyhow!("{host}:{port}: {e}"))
+    .map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn verify(a: VerifyArgs) -> anyhow::Result<ExitCode> {

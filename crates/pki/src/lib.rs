@@ -3,15 +3,18 @@
 //! valid, wrong EKU, weak keys). Analysis of certificates lives in `certgate-core`, not here.
 #![forbid(unsafe_code)]
 
+mod crl;
 mod read;
+pub use crl::{parse_reason, read_crl_state, reason_from_code, reason_name, CrlState};
+/// Re-exported so callers can name EKUs and revocation reasons without depending on rcgen.
+pub use rcgen::{ExtendedKeyUsagePurpose, RevocationReason};
 pub use read::{
     certs_from_bytes, check_key_matches, read_certs, read_crls, read_identity, read_key, Identity,
 };
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason,
-    RevokedCertParams, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType, IsCa, Issuer,
+    KeyIdMethod, KeyPair, KeyUsagePurpose, RevokedCertParams, SanType, SerialNumber,
 };
 use rustls_pki_types::CertificateDer;
 use std::path::{Path, PathBuf};
@@ -509,7 +512,7 @@ fn serial_of(der: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-fn hex_lower(b: &[u8]) -> String {
+pub(crate) fn hex_lower(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 

@@ -44,6 +44,7 @@ pub(crate) async fn start(
     addr: SocketAddr,
     metrics: Arc<Metrics>,
     shared: Arc<Shared>,
+    listen: SocketAddr,
 ) -> Result<Admin, ConfigError> {
     let listener = TcpListener::bind(addr).await.map_err(|e| ConfigError::Listen {
         addr,
@@ -63,7 +64,7 @@ pub(crate) async fn start(
             let shared = shared.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req: Request<Incoming>| {
-                    let r = answer(&req, &metrics, &shared);
+                    let r = answer(&req, &metrics, &shared, listen);
                     async move { Ok::<_, Infallible>(r) }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
@@ -86,7 +87,12 @@ fn unix_now() -> i64 {
         .unwrap_or(0)
 }
 
-fn answer(req: &Request<Incoming>, metrics: &Metrics, shared: &Shared) -> Response<Full<Bytes>> {
+fn answer(
+    req: &Request<Incoming>,
+    metrics: &Metrics,
+    shared: &Shared,
+    listen: SocketAddr,
+) -> Response<Full<Bytes>> {
     let now = unix_now();
     let (status, ctype, body) = match (req.method().as_str(), req.uri().path()) {
         ("GET" | "HEAD", "/metrics") => (
@@ -97,12 +103,12 @@ fn answer(req: &Request<Incoming>, metrics: &Metrics, shared: &Shared) -> Respon
         ("GET" | "HEAD", "/status") => (
             StatusCode::OK,
             "application/json",
-            status(metrics, shared, now).to_string() + "\n",
+            status(metrics, shared, listen, now).to_string() + "\n",
         ),
         ("GET" | "HEAD", "/") => (
             StatusCode::OK,
             "text/html; charset=utf-8",
-            html(&status(metrics, shared, now)),
+            html(&status(metrics, shared, listen, now)),
         ),
         ("GET" | "HEAD", _) => (
             StatusCode::NOT_FOUND,
@@ -198,10 +204,10 @@ pub fn status_json(metrics: &Metrics, now: i64, gateway: Map<String, Value>) -> 
     doc
 }
 
-fn status(metrics: &Metrics, shared: &Shared, now: i64) -> Value {
+fn status(metrics: &Metrics, shared: &Shared, listen: SocketAddr, now: i64) -> Value {
     let loaded = shared.loaded.load();
     let mut g = Map::new();
-    g.insert("listen".into(), loaded.config.listen.to_string().into());
+    g.insert("listen".into(), listen.to_string().into());
     g.insert("generation".into(), loaded.generation.into());
     g.insert(
         "client_cert_connections".into(),

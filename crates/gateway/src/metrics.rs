@@ -9,7 +9,7 @@ use certgate_core::Code;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Upper bounds of the upstream latency histogram, seconds (Prometheus `le` labels).
@@ -405,5 +405,27 @@ impl Observer for Metrics {
 
     fn revoked_connection_closed(&self, _identity: &ClientIdentity) {
         self.revoked_closed.fetch_add(1, Relaxed);
+    }
+}
+
+/// Sends every event to the metrics first, then to another observer.
+pub(crate) struct Tee(pub Arc<Metrics>, pub Arc<dyn Observer>);
+
+impl Observer for Tee {
+    fn handshake(&self, e: &HandshakeEvent<'_>) {
+        self.0.handshake(e);
+        self.1.handshake(e);
+    }
+    fn request(&self, e: &RequestEvent<'_>) {
+        self.0.request(e);
+        self.1.request(e);
+    }
+    fn reload(&self, generation: u64, ok: bool) {
+        self.0.reload(generation, ok);
+        self.1.reload(generation, ok);
+    }
+    fn revoked_connection_closed(&self, identity: &ClientIdentity) {
+        self.0.revoked_connection_closed(identity);
+        self.1.revoked_connection_closed(identity);
     }
 }

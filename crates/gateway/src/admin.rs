@@ -46,10 +46,12 @@ pub(crate) async fn start(
     shared: Arc<Shared>,
     listen: SocketAddr,
 ) -> Result<Admin, ConfigError> {
-    let listener = TcpListener::bind(addr).await.map_err(|e| ConfigError::Listen {
-        addr,
-        why: format!("admin listener: {e}"),
-    })?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| ConfigError::Listen {
+            addr,
+            why: format!("admin listener: {e}"),
+        })?;
     let local = listener.local_addr().map_err(|e| ConfigError::Listen {
         addr,
         why: e.to_string(),
@@ -151,7 +153,10 @@ fn prometheus(metrics: &Metrics, shared: &Shared, now: i64) -> String {
 fn rfc3339(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
-        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|d| {
+            d.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -163,7 +168,9 @@ pub fn status_json(metrics: &Metrics, now: i64, gateway: Map<String, Value>) -> 
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     let codes = |v: Vec<(certgate_core::Code, u64)>| -> Map<String, Value> {
-        v.into_iter().map(|(c, n)| (c.as_str().to_string(), n.into())).collect()
+        v.into_iter()
+            .map(|(c, n)| (c.as_str().to_string(), n.into()))
+            .collect()
     };
     let certs: Vec<Value> = metrics
         .seen_certs(now)
@@ -209,10 +216,7 @@ fn status(metrics: &Metrics, shared: &Shared, listen: SocketAddr, now: i64) -> V
     let mut g = Map::new();
     g.insert("listen".into(), listen.to_string().into());
     g.insert("generation".into(), loaded.generation.into());
-    g.insert(
-        "client_cert_connections".into(),
-        shared.live.count().into(),
-    );
+    g.insert("client_cert_connections".into(), shared.live.count().into());
     g.insert(
         "routes".into(),
         loaded
@@ -250,7 +254,11 @@ pub fn html(s: &Value) -> String {
         match v.as_object() {
             Some(m) if !m.is_empty() => {
                 for (k, n) in m {
-                    t += &format!("<tr><td><code>{}</code></td><td>{}</td></tr>\n", esc(k), text(n));
+                    t += &format!(
+                        "<tr><td><code>{}</code></td><td>{}</td></tr>\n",
+                        esc(k),
+                        text(n)
+                    );
                 }
             }
             _ => t += "<tr><td>none yet</td></tr>\n",

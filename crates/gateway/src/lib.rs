@@ -125,7 +125,9 @@ impl Gateway {
         });
         tracing::info!(target: "certgate::gateway", event = "listening", addr = %local_addr, "gateway listening");
         let admin = match config.admin {
-            Some(addr) => Some(admin::start(addr, metrics.clone(), shared.clone(), local_addr).await?),
+            Some(addr) => {
+                Some(admin::start(addr, metrics.clone(), shared.clone(), local_addr).await?)
+            }
             None => None,
         };
         Ok(Gateway {

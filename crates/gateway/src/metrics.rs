@@ -148,7 +148,11 @@ impl Metrics {
             .filter(|s| now - s.last_seen < SEEN_WINDOW.as_secs() as i64)
             .cloned()
             .collect();
-        v.sort_by(|a, b| a.not_after.cmp(&b.not_after).then(a.subject.cmp(&b.subject)));
+        v.sort_by(|a, b| {
+            a.not_after
+                .cmp(&b.not_after)
+                .then(a.subject.cmp(&b.subject))
+        });
         v
     }
 
@@ -190,7 +194,10 @@ impl Metrics {
 
     /// (successful, refused) reloads.
     pub fn reloads(&self) -> (u64, u64) {
-        (self.reloads_ok.load(Relaxed), self.reloads_failed.load(Relaxed))
+        (
+            self.reloads_ok.load(Relaxed),
+            self.reloads_failed.load(Relaxed),
+        )
     }
 
     /// Live connections closed because their certificate became revoked.
@@ -201,7 +208,10 @@ impl Metrics {
     /// Upstream latency: (per-bucket counts, +Inf last), sum in seconds, count.
     pub fn upstream_latency(&self) -> (Vec<u64>, f64, u64) {
         (
-            self.latency_buckets.iter().map(|b| b.load(Relaxed)).collect(),
+            self.latency_buckets
+                .iter()
+                .map(|b| b.load(Relaxed))
+                .collect(),
             self.latency_sum_us.load(Relaxed) as f64 / 1e6,
             self.latency_count.load(Relaxed),
         )
@@ -232,7 +242,11 @@ impl Metrics {
             "Every rejected handshake and every error response the gateway made itself, by reason code.",
         );
         for (code, n) in self.rejections() {
-            let _ = writeln!(o, "certgate_rejections_total{{code=\"{}\"}} {n}", code.as_str());
+            let _ = writeln!(
+                o,
+                "certgate_rejections_total{{code=\"{}\"}} {n}",
+                code.as_str()
+            );
         }
         family(
             &mut o,
@@ -253,7 +267,11 @@ impl Metrics {
             "TLS handshakes that failed (or plain HTTP on the TLS port), by reason code.",
         );
         for (code, n) in self.handshake_failures() {
-            let _ = writeln!(o, "certgate_handshake_failures_total{{code=\"{}\"}} {n}", code.as_str());
+            let _ = writeln!(
+                o,
+                "certgate_handshake_failures_total{{code=\"{}\"}} {n}",
+                code.as_str()
+            );
         }
         family(
             &mut o,
@@ -278,7 +296,10 @@ impl Metrics {
                 .get(i)
                 .map(|b| b.to_string())
                 .unwrap_or_else(|| "+Inf".into());
-            let _ = writeln!(o, "certgate_upstream_latency_seconds_bucket{{le=\"{le}\"}} {cumulative}");
+            let _ = writeln!(
+                o,
+                "certgate_upstream_latency_seconds_bucket{{le=\"{le}\"}} {cumulative}"
+            );
         }
         let _ = writeln!(o, "certgate_upstream_latency_seconds_sum {sum}");
         let _ = writeln!(o, "certgate_upstream_latency_seconds_count {count}");
@@ -313,7 +334,11 @@ impl Metrics {
             "counter",
             "Live connections closed because a reloaded CRL revoked their client certificate.",
         );
-        let _ = writeln!(o, "certgate_revoked_connections_closed_total {}", self.revoked_connections_closed());
+        let _ = writeln!(
+            o,
+            "certgate_revoked_connections_closed_total {}",
+            self.revoked_connections_closed()
+        );
         for (name, help, value) in extra {
             family(&mut o, name, "gauge", help);
             let _ = writeln!(o, "{name} {value}");
@@ -382,7 +407,11 @@ impl Observer for Metrics {
     }
 
     fn request(&self, e: &RequestEvent<'_>) {
-        let slot = if (100..600).contains(&e.status) { e.status as usize } else { 0 };
+        let slot = if (100..600).contains(&e.status) {
+            e.status as usize
+        } else {
+            0
+        };
         self.requests[slot].fetch_add(1, Relaxed);
         if let Some(code) = e.code {
             self.rejections[code as usize].fetch_add(1, Relaxed);
@@ -400,7 +429,12 @@ impl Observer for Metrics {
     }
 
     fn reload(&self, _generation: u64, ok: bool) {
-        if ok { &self.reloads_ok } else { &self.reloads_failed }.fetch_add(1, Relaxed);
+        if ok {
+            &self.reloads_ok
+        } else {
+            &self.reloads_failed
+        }
+        .fetch_add(1, Relaxed);
     }
 
     fn revoked_connection_closed(&self, _identity: &ClientIdentity) {

@@ -214,7 +214,9 @@ impl OcspChecker {
 // ---- DER ---------------------------------------------------------------------------------------
 
 /// One TLV: (tag, content, the whole encoding, what follows).
-fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+
+fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
     let (&tag, rest) = input.split_first()?;
     let (&first, rest) = rest.split_first()?;
     let (len, rest) = if first < 0x80 {
@@ -238,7 +240,9 @@ fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
 fn expect<'a>(input: &'a [u8], tag: u8, what: &str) -> Result<(&'a [u8], &'a [u8]), String> {
     match tlv(input) {
         Some((t, content, _, rest)) if t == tag => Ok((content, rest)),
-        Some((t, ..)) => Err(format!("malformed OCSP response: {what}: tag {t:#04x}, expected {tag:#04x}")),
+        Some((t, ..)) => Err(format!(
+            "malformed OCSP response: {what}: tag {t:#04x}, expected {tag:#04x}"
+        )),
         None => Err(format!("malformed OCSP response: {what}: truncated")),
     }
 }
@@ -249,7 +253,11 @@ fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
     if n < 0x80 {
         v.push(n as u8);
     } else {
-        let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        let bytes: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
         v.push(0x80 | bytes.len() as u8);
         v.extend(bytes);
     }
@@ -278,7 +286,8 @@ fn cert_parts(der: &[u8]) -> Result<CertParts<'_>, String> {
     let bad = |w: &str| format!("certificate: cannot read {w}");
     let (cert, _) = expect(der, SEQ, "certificate").map_err(|_| bad("the certificate"))?;
     let (_, _, tbs, rest) = tlv(cert).ok_or_else(|| bad("tbsCertificate"))?;
-    let (sig_alg, rest) = expect(rest, SEQ, "signatureAlgorithm").map_err(|_| bad("signatureAlgorithm"))?;
+    let (sig_alg, rest) =
+        expect(rest, SEQ, "signatureAlgorithm").map_err(|_| bad("signatureAlgorithm"))?;
     let (sig, _) = expect(rest, 0x03, "signature").map_err(|_| bad("signature"))?;
     let (mut t, _) = expect(tbs, SEQ, "tbs").map_err(|_| bad("tbsCertificate"))?;
     if t.first() == Some(&0xa0) {
@@ -397,7 +406,11 @@ fn generalized_time(content: &[u8]) -> Option<i64> {
     let month = time::Month::try_from(n(4..6)? as u8).ok()?;
     let date = time::Date::from_calendar_date(n(0..4)? as i32, month, n(6..8)? as u8).ok()?;
     let t = time::Time::from_hms(n(8..10)? as u8, n(10..12)? as u8, n(12..14)? as u8).ok()?;
-    Some(time::PrimitiveDateTime::new(date, t).assume_utc().unix_timestamp())
+    Some(
+        time::PrimitiveDateTime::new(date, t)
+            .assume_utc()
+            .unix_timestamp(),
+    )
 }
 
 fn all_algs() -> &'static [&'static dyn SignatureVerificationAlgorithm] {
@@ -409,7 +422,8 @@ fn signed_by(signer: &CertParts<'_>, sig_alg: &[u8], message: &[u8], signature: 
     all_algs().iter().any(|a| {
         a.signature_alg_id().as_ref() == sig_alg
             && a.public_key_alg_id().as_ref() == signer.spki_alg
-            && a.verify_signature(signer.spki_key, message, signature).is_ok()
+            && a.verify_signature(signer.spki_key, message, signature)
+                .is_ok()
     })
 }
 
@@ -524,7 +538,9 @@ fn verify_response(
                     reason,
                 }
             }
-            0x82 => OcspStatus::Unavailable("the responder does not know this certificate (status unknown)".into()),
+            0x82 => OcspStatus::Unavailable(
+                "the responder does not know this certificate (status unknown)".into(),
+            ),
             t => return Err(format!("malformed OCSP response: certStatus tag {t:#04x}")),
         };
         return Ok((status, next_update));
@@ -537,9 +553,9 @@ fn has_ocsp_signing(der: &[u8], now: i64) -> bool {
     let Ok((_, c)) = X509Certificate::from_der(der) else {
         return false;
     };
-    let valid = c.validity().not_before.timestamp() <= now && now <= c.validity().not_after.timestamp();
-    valid
-        && matches!(c.extended_key_usage(), Ok(Some(e)) if e.value.ocsp_signing)
+    let valid =
+        c.validity().not_before.timestamp() <= now && now <= c.validity().not_after.timestamp();
+    valid && matches!(c.extended_key_usage(), Ok(Some(e)) if e.value.ocsp_signing)
 }
 
 #[cfg(test)]
@@ -553,10 +569,16 @@ mod tests {
             let content = vec![7u8; n];
             let enc = encode(0x04, &content);
             let (tag, c, whole, rest) = tlv(&enc).unwrap();
-            assert_eq!((tag, c.len(), whole.len(), rest.len()), (0x04, n, enc.len(), 0));
+            assert_eq!(
+                (tag, c.len(), whole.len(), rest.len()),
+                (0x04, n, enc.len(), 0)
+            );
         }
         assert!(tlv(&[0x30, 0x82, 0x01]).is_none(), "truncated length");
-        assert!(tlv(&[0x30, 0x05, 0x00]).is_none(), "content shorter than its length");
+        assert!(
+            tlv(&[0x30, 0x05, 0x00]).is_none(),
+            "content shorter than its length"
+        );
     }
 
     #[test]
@@ -591,7 +613,13 @@ mod tests {
         let ca = Ca::root(&CaSpec::new("Ocsp Root")).unwrap();
         let leaf = ca.issue(&LeafSpec::client("alice")).unwrap();
         let id = CertId::new(&leaf.der, &ca.der).unwrap();
-        for bytes in [&b""[..], b"\x30", b"\x30\x03\x0a\x01\x01", b"\x30\x03\x0a\x01\x00", b"<html>"] {
+        for bytes in [
+            &b""[..],
+            b"\x30",
+            b"\x30\x03\x0a\x01\x01",
+            b"\x30\x03\x0a\x01\x00",
+            b"<html>",
+        ] {
             assert!(verify_response(bytes, &id, &ca.der, 0).is_err());
         }
         let refused = verify_response(b"\x30\x03\x0a\x01\x03", &id, &ca.der, 0).unwrap_err();

@@ -25,9 +25,19 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
 
 async fn traffic() -> Env {
     let env = Env::start(|c, _| c.admin = Some(SocketAddr::from(([127, 0, 0, 1], 0)))).await;
-    assert_eq!(env.curl(Some(&env.pki.valid), "/ok", &["--http1.1"]).await.status, 200);
+    assert_eq!(
+        env.curl(Some(&env.pki.valid), "/ok", &["--http1.1"])
+            .await
+            .status,
+        200
+    );
     assert_eq!(env.curl(None, "/none", &["--http1.1"]).await.status, 496);
-    assert_eq!(env.curl(Some(&env.pki.expired), "/old", &["--http1.1"]).await.status, 495);
+    assert_eq!(
+        env.curl(Some(&env.pki.expired), "/old", &["--http1.1"])
+            .await
+            .status,
+        495
+    );
     let plain = curl(vec![format!("http://127.0.0.1:{}/plain", env.port())]).await;
     assert_eq!(plain.status, 497);
     env
@@ -41,21 +51,45 @@ async fn metrics_count_rejections_by_code_requests_by_status_and_handshakes() {
     let env = traffic().await;
     let m = admin_get(&env, "/metrics").await;
     assert_eq!(m.status, 200, "{m:?}");
-    assert!(m.header("content-type").unwrap().starts_with("text/plain; version=0.0.4"));
+    assert!(m
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
     let b = &m.body;
     let at = |s: &str| sample(b, s).unwrap_or_else(|| panic!("no sample {s} in\n{b}"));
-    assert_eq!(at("certgate_client_cert_rejections_total{code=\"client_cert.required\"}"), 1.0);
-    assert_eq!(at("certgate_client_cert_rejections_total{code=\"client_cert.expired\"}"), 1.0);
-    assert_eq!(at("certgate_rejections_total{code=\"http.plain_to_tls\"}"), 1.0);
+    assert_eq!(
+        at("certgate_client_cert_rejections_total{code=\"client_cert.required\"}"),
+        1.0
+    );
+    assert_eq!(
+        at("certgate_client_cert_rejections_total{code=\"client_cert.expired\"}"),
+        1.0
+    );
+    assert_eq!(
+        at("certgate_rejections_total{code=\"http.plain_to_tls\"}"),
+        1.0
+    );
     for (status, n) in [(200, 1.0), (495, 1.0), (496, 1.0), (497, 1.0)] {
-        assert_eq!(at(&format!("certgate_requests_total{{status=\"{status}\"}}")), n);
+        assert_eq!(
+            at(&format!("certgate_requests_total{{status=\"{status}\"}}")),
+            n
+        );
     }
     // curl opens one TLS connection per run: three full handshakes (TLS 1.3 by default).
-    assert_eq!(at("certgate_handshakes_total{version=\"TLSv1.3\",resumed=\"false\"}"), 3.0);
-    assert_eq!(at("certgate_handshake_failures_total{code=\"handshake.not_tls\"}"), 1.0);
+    assert_eq!(
+        at("certgate_handshakes_total{version=\"TLSv1.3\",resumed=\"false\"}"),
+        3.0
+    );
+    assert_eq!(
+        at("certgate_handshake_failures_total{code=\"handshake.not_tls\"}"),
+        1.0
+    );
     // Only the accepted request went upstream.
     assert_eq!(at("certgate_upstream_latency_seconds_count"), 1.0);
-    assert_eq!(at("certgate_upstream_latency_seconds_bucket{le=\"+Inf\"}"), 1.0);
+    assert_eq!(
+        at("certgate_upstream_latency_seconds_bucket{le=\"+Inf\"}"),
+        1.0
+    );
     assert_eq!(env.echo.count(), 1);
     // Both presented certificates are in the expiry gauge: one valid ~a year, one expired.
     let days: Vec<(String, f64)> = b
@@ -67,11 +101,20 @@ async fn metrics_count_rejections_by_code_requests_by_status_and_handshakes() {
         })
         .collect();
     assert_eq!(days.len(), 2, "{b}");
-    let alice = days.iter().find(|(s, _)| s.contains("subject=\"CN=alice\"")).expect("alice");
+    let alice = days
+        .iter()
+        .find(|(s, _)| s.contains("subject=\"CN=alice\""))
+        .expect("alice");
     assert!((360.0..=366.0).contains(&alice.1), "{alice:?}");
-    let expired = days.iter().find(|(s, _)| s.contains("subject=\"CN=expired\"")).expect("expired");
+    let expired = days
+        .iter()
+        .find(|(s, _)| s.contains("subject=\"CN=expired\""))
+        .expect("expired");
     assert!(expired.1 < 0.0, "{expired:?}");
-    assert!(alice.0.contains("issuer=\"CN=Test Clients CA\""), "{alice:?}");
+    assert!(
+        alice.0.contains("issuer=\"CN=Test Clients CA\""),
+        "{alice:?}"
+    );
     assert_eq!(at("certgate_config_generation"), 1.0);
 }
 
@@ -108,7 +151,13 @@ async fn status_json_and_html_page_show_the_same_counts_and_the_certificates_see
     let h = admin_get(&env, "/").await;
     assert_eq!(h.status, 200);
     assert!(h.header("content-type").unwrap().starts_with("text/html"));
-    for needle in ["certgate gateway", "CN=alice", "CN=expired", "client_cert.required", "class=\"soon\""] {
+    for needle in [
+        "certgate gateway",
+        "CN=alice",
+        "CN=expired",
+        "client_cert.required",
+        "class=\"soon\"",
+    ] {
         assert!(h.body.contains(needle), "page lacks {needle}:\n{}", h.body);
     }
     assert_eq!(admin_get(&env, "/nope").await.status, 404);

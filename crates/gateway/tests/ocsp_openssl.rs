@@ -6,19 +6,26 @@ use certgate_gateway::ocsp::{FailMode, OcspChecker, OcspConfig, OcspStatus};
 use certgate_testkit::pki::{Ca, CaSpec, Issued, LeafSpec};
 use certgate_testkit::{tempdir, tool};
 use rcgen::ExtendedKeyUsagePurpose;
-use std::net::TcpListener;
 use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 /// A free loopback port (openssl ocsp cannot report the port it picked for `-port 0`).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// An `openssl ocsp` responder, killed on drop.
@@ -37,7 +44,11 @@ impl Drop for Responder {
 /// One line of an `openssl ca` index: V (valid) or R (revoked, with its date and reason).
 fn index_line(leaf: &Issued, cn: &str, revoked: bool) -> String {
     let serial = leaf.serial_hex.to_uppercase();
-    let serial = if serial.len() % 2 == 1 { format!("0{serial}") } else { serial };
+    let serial = if serial.len() % 2 == 1 {
+        format!("0{serial}")
+    } else {
+        serial
+    };
     if revoked {
         format!("R\t491231235959Z\t240101000000Z,keyCompromise\t{serial}\tunknown\t/CN={cn}\n")
     } else {
@@ -61,7 +72,17 @@ fn start_responder(dir: &Path, ca: &Ca, index: &str, signer: Option<&Issued>) ->
     let port = free_port();
     let mut child = Command::new(openssl)
         .current_dir(dir)
-        .args(["ocsp", "-index", "index.txt", "-CA", "ca.pem", "-rsigner", rsigner, "-rkey", rkey])
+        .args([
+            "ocsp",
+            "-index",
+            "index.txt",
+            "-CA",
+            "ca.pem",
+            "-rsigner",
+            rsigner,
+            "-rkey",
+            rkey,
+        ])
         .args(["-port", &port.to_string(), "-nmin", "5"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -119,9 +140,14 @@ async fn openssl_ocsp_signed_by_the_ca_says_good_revoked_and_unknown() {
     let p = pki();
     let dir = tempdir();
     let index = index_line(&p.good, "good", false) + &index_line(&p.revoked, "revoked", true);
-    let Some(resp) = start_responder(dir.path(), &p.ca, &index, None) else { return };
+    let Some(resp) = start_responder(dir.path(), &p.ca, &index, None) else {
+        return;
+    };
     let c = checker(&resp.url);
-    assert_eq!(c.status(&p.good.der, &p.ca.der, now()).await, OcspStatus::Good);
+    assert_eq!(
+        c.status(&p.good.der, &p.ca.der, now()).await,
+        OcspStatus::Good
+    );
     match c.status(&p.revoked.der, &p.ca.der, now()).await {
         OcspStatus::Revoked { at, reason } => {
             assert_eq!(at, 1_704_067_200, "2024-01-01T00:00:00Z from the index");
@@ -143,10 +169,18 @@ async fn openssl_ocsp_with_a_delegated_responder_certificate_is_accepted() {
     let responder_cert = p.ca.issue(&spec).unwrap();
     let dir = tempdir();
     let index = index_line(&p.good, "good", false) + &index_line(&p.revoked, "revoked", true);
-    let Some(resp) = start_responder(dir.path(), &p.ca, &index, Some(&responder_cert)) else { return };
+    let Some(resp) = start_responder(dir.path(), &p.ca, &index, Some(&responder_cert)) else {
+        return;
+    };
     let c = checker(&resp.url);
-    assert_eq!(c.status(&p.good.der, &p.ca.der, now()).await, OcspStatus::Good);
-    assert!(matches!(c.status(&p.revoked.der, &p.ca.der, now()).await, OcspStatus::Revoked { .. }));
+    assert_eq!(
+        c.status(&p.good.der, &p.ca.der, now()).await,
+        OcspStatus::Good
+    );
+    assert!(matches!(
+        c.status(&p.revoked.der, &p.ca.der, now()).await,
+        OcspStatus::Revoked { .. }
+    ));
 }
 
 #[tokio::test]
@@ -156,8 +190,13 @@ async fn a_responder_certificate_without_ocsp_signing_is_refused() {
     let impostor = p.ca.issue(&LeafSpec::client("impostor")).unwrap();
     let dir = tempdir();
     let index = index_line(&p.revoked, "revoked", false);
-    let Some(resp) = start_responder(dir.path(), &p.ca, &index, Some(&impostor)) else { return };
-    match checker(&resp.url).status(&p.revoked.der, &p.ca.der, now()).await {
+    let Some(resp) = start_responder(dir.path(), &p.ca, &index, Some(&impostor)) else {
+        return;
+    };
+    match checker(&resp.url)
+        .status(&p.revoked.der, &p.ca.der, now())
+        .await
+    {
         OcspStatus::Unavailable(why) => assert!(why.contains("not signed by the issuer"), "{why}"),
         other => panic!("an unauthorised signature must not count, got {other:?}"),
     }
@@ -174,11 +213,22 @@ async fn a_dead_responder_is_unavailable_and_the_answer_is_cached() {
     }
     let dir = tempdir();
     let index = index_line(&p.good, "good", false);
-    let Some(resp) = start_responder(dir.path(), &p.ca, &index, None) else { return };
+    let Some(resp) = start_responder(dir.path(), &p.ca, &index, None) else {
+        return;
+    };
     let c2 = checker(&resp.url);
-    assert_eq!(c2.status(&p.good.der, &p.ca.der, now()).await, OcspStatus::Good);
+    assert_eq!(
+        c2.status(&p.good.der, &p.ca.der, now()).await,
+        OcspStatus::Good
+    );
     drop(resp);
     // A good answer is reused after the responder is gone; a failure is remembered too.
-    assert_eq!(c2.status(&p.good.der, &p.ca.der, now()).await, OcspStatus::Good);
-    assert!(matches!(c.status(&p.good.der, &p.ca.der, now()).await, OcspStatus::Unavailable(_)));
+    assert_eq!(
+        c2.status(&p.good.der, &p.ca.der, now()).await,
+        OcspStatus::Good
+    );
+    assert!(matches!(
+        c.status(&p.good.der, &p.ca.der, now()).await,
+        OcspStatus::Unavailable(_)
+    ));
 }

@@ -184,7 +184,9 @@ async fn serve(a: Args) -> anyhow::Result<ExitCode> {
         None => println!("certgate gateway on https://{addr} in front of {upstream_text}"),
     }
     if let Some(admin) = gw.admin_addr() {
-        println!("admin: http://{admin}/ (status page), http://{admin}/metrics, http://{admin}/status");
+        println!(
+            "admin: http://{admin}/ (status page), http://{admin}/metrics, http://{admin}/status"
+        );
     }
     let watcher = gw.reloader().watch(source, Duration::from_secs(2));
     wait_for_stop().await;

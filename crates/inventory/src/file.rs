@@ -99,10 +99,10 @@ pub fn classify(bytes: &[u8], path: &Path, out: &mut FileScan) {
         .and_then(|e| e.to_str())
         .map(|e| e.to_ascii_lowercase())
         .unwrap_or_default();
-    if matches!(ext.as_str(), "yaml" | "yml") || looks_like_k8s_secret(bytes) {
-        if kubernetes_secret(bytes, out) {
-            return;
-        }
+    if (matches!(ext.as_str(), "yaml" | "yml") || looks_like_k8s_secret(bytes))
+        && kubernetes_secret(bytes, out)
+    {
+        return;
     }
     if contains(bytes, b"-----BEGIN ") {
         pem(bytes, Format::Pem, out);

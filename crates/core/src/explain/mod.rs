@@ -277,24 +277,39 @@ fn as_client_cert(code: Code) -> Code {
     }
 }
 
+/// What decided one line's code.
+struct LineHit {
+    code: Code,
+    weight: u8,
+    evidence: String,
+    note: Option<String>,
+    eco: Option<Ecosystem>,
+}
+
 /// The best code for one line, with its evidence, or `None`.
-fn match_line(line: &str) -> Option<(Code, u8, String, Option<String>, Option<Ecosystem>)> {
+fn match_line(line: &str) -> Option<LineHit> {
     // certgate's own code wins: it is the taxonomy itself.
     for c in CERTGATE_CODE.captures_iter(line) {
         let s = c.get(1).or_else(|| c.get(2)).expect("one group");
         if let Ok(code) = s.as_str().parse::<Code>() {
             if code != Code::Ok {
                 let ev = c.get(0).expect("group 0").as_str().to_string();
-                return Some((code, 100, ev, None, None));
+                return Some(LineHit {
+                    code,
+                    weight: 100,
+                    evidence: ev,
+                    note: None,
+                    eco: None,
+                });
             }
         }
     }
     let server_side = SERVER_SIDE.is_match(line) && !line.contains("to upstream");
-    let mut best: Option<(Code, u8, String, Option<String>, Option<Ecosystem>)> = None;
-    let mut consider = |cand: (Code, u8, String, Option<String>, Option<Ecosystem>)| {
+    let mut best: Option<LineHit> = None;
+    let mut consider = |cand: LineHit| {
         let better = match &best {
             None => true,
-            Some(b) => (cand.1, cand.2.len()) > (b.1, b.2.len()),
+            Some(b) => (cand.weight, cand.evidence.len()) > (b.weight, b.evidence.len()),
         };
         if better {
             best = Some(cand);
@@ -302,13 +317,13 @@ fn match_line(line: &str) -> Option<(Code, u8, String, Option<String>, Option<Ec
     };
     if let Some(hit) = alerts::find(line) {
         let (code, weight, note) = alerts::code_for(hit.alert, server_side);
-        consider((
+        consider(LineHit {
             code,
             weight,
-            line[hit.start..hit.end].to_string(),
-            Some(note),
-            hit.eco,
-        ));
+            evidence: line[hit.start..hit.end].to_string(),
+            note: Some(note),
+            eco: hit.eco,
+        });
     }
     let (set, each) = &*PATTERN_SET;
     for i in set.matches(line).iter() {
@@ -320,7 +335,14 @@ fn match_line(line: &str) -> Option<(Code, u8, String, Option<String>, Option<Ec
             p.code
         };
         let note = (!p.note.is_empty()).then(|| p.note.to_string());
-        consider((code, p.weight, m.as_str().to_string(), note, p.eco));
+        let evidence = m.as_str().to_string();
+        consider(LineHit {
+            code,
+            weight: p.weight,
+            evidence,
+            note,
+            eco: p.eco,
+        });
     }
     best
 }
@@ -343,7 +365,14 @@ pub fn explain(text: &str) -> Explanation {
                 doc_eco = Some((rank, e));
             }
         }
-        let Some((code, weight, evidence, note, pattern_eco)) = match_line(line) else {
+        let Some(LineHit {
+            code,
+            weight,
+            evidence,
+            note,
+            eco: pattern_eco,
+        }) = match_line(line)
+        else {
             continue;
         };
         matches.push(Match {

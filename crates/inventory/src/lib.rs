@@ -10,7 +10,6 @@ pub mod file;
 pub mod key;
 pub mod render;
 pub mod scan;
-pub mod strength;
 
 pub use endpoint::Endpoint;
 pub use scan::{scan, Inventory, Progress, ScanOptions, Target};

@@ -25,6 +25,10 @@ pub struct Args {
     /// Print one JSON document instead of the table.
     #[arg(long)]
     json: bool,
+    /// Extra trust anchors (PEM) for judging endpoint chains; the system bundle and the root
+    /// certificates found in scanned files are used too. Repeatable.
+    #[arg(long, value_name = "PEM")]
+    cacert: Vec<PathBuf>,
     /// Endpoints scanned at once.
     #[arg(long, default_value_t = 64, value_name = "N")]
     concurrency: usize,
@@ -51,6 +55,20 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         anyhow::bail!("--timeout must be a positive number of seconds");
     }
+    let mut anchors = Vec::new();
+    for p in &args.cacert {
+        anchors.extend(certgate_pki::read_certs(p).map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
+    // The system bundle, when there is one, so public endpoints are judged as clients judge them.
+    for bundle in [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+    ] {
+        if let Ok(certs) = certgate_pki::read_certs(bundle) {
+            anchors.extend(certs);
+            break;
+        }
+    }
     let bar = progress_bar();
     let opts = ScanOptions {
         warn_days: args.warn_days,
@@ -63,6 +81,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Progress::Done => b.inc(1),
             }) as certgate_inventory::scan::ProgressFn
         }),
+        anchors,
         ..ScanOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -570,3 +570,108 @@ fn endpoints_from_args_and_a_list_are_scanned_and_problems_named() {
     assert_eq!(ca["locations"].as_array().unwrap().len(), 3, "{ca:#}");
     assert_eq!(v["summary"]["endpoints_failed"], 2);
 }
+
+/// Kills the child process when the test ends, pass or fail.
+struct Reaper(std::process::Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn metrics_serve_gauges_per_source_and_pick_up_new_certificates_on_rescan() {
+    use std::io::BufRead;
+    let dir = certgate_testkit::tempdir();
+    let ca = Ca::root(&CaSpec::new("Metrics Test Root")).unwrap();
+    let mut spec = LeafSpec::server(&["a.metrics.test"]).valid(Validity::days_from_now(20));
+    spec.cn = "metrics-a".into();
+    let a = ca.issue(&spec).unwrap();
+    let a_path = dir.path().join("a.pem");
+    write(&a_path, &a.cert_pem, 0o644);
+
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("certgate"))
+        .args(["inventory", "--metrics", "127.0.0.1:0", "--interval", "1"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = Reaper(child);
+    let mut first = String::new();
+    std::io::BufReader::new(child.0.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+
+    let page = http_get(&addr, "/metrics");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("text/plain; version=0.0.4"), "{page}");
+    let labels = format!(
+        "source=\"{}\",source_kind=\"file\",subject=\"CN=metrics-a\",issuer=\"CN=Metrics Test Root\",serial=\"{}\"",
+        a_path.display(),
+        a.serial_hex
+    );
+    let days = page
+        .lines()
+        .find(|l| l.starts_with("certgate_cert_days_left{") && l.contains(&labels))
+        .unwrap_or_else(|| panic!("no days_left series with {labels} in\n{page}"));
+    let n: i64 = days.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!((19..=20).contains(&n), "{days}");
+    let na = a.der.as_ref();
+    let not_after = x509_parser::parse_x509_certificate(na)
+        .unwrap()
+        .1
+        .validity()
+        .not_after
+        .timestamp();
+    assert!(
+        page.contains(&format!("certgate_cert_not_after_seconds{{{labels}")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("}} {not_after}\n")), "{page}");
+    assert!(page.contains("# TYPE certgate_cert_days_left gauge"));
+    assert!(http_get(&addr, "/nope").starts_with("HTTP/1.1 404"));
+
+    // a certificate added after start shows up after a rescan
+    let mut spec = LeafSpec::server(&["b.metrics.test"]);
+    spec.cn = "metrics-b".into();
+    write(
+        &dir.path().join("b.pem"),
+        ca.issue(&spec).unwrap().cert_pem,
+        0o644,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if http_get(&addr, "/metrics").contains("subject=\"CN=metrics-b\"") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rescan never picked up b.pem"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

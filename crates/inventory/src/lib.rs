@@ -8,6 +8,7 @@ pub mod cert;
 pub mod endpoint;
 pub mod file;
 pub mod key;
+pub mod metrics;
 pub mod render;
 pub mod scan;
 

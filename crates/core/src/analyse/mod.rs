@@ -5,3 +5,5 @@ pub mod chain;
 pub mod client_cert;
 pub mod handshake;
 pub mod inventory;
+pub mod probe;
+pub mod protocol;

@@ -453,6 +453,16 @@ pub(super) fn knowledge(code: Code) -> &'static Knowledge {
         "The handshake stopped before it finished and no alert says why: one side closed or reset the connection silently, or the capture ends early.",
         "Look at the logs of the side that closed the connection; for a capture, record the whole connection (start before connecting, full snap length).",
     );
+    static LEGACY_VERSION: Knowledge = k(
+        "Legacy TLS versions enabled",
+        "Besides TLS 1.2/1.3 the server still accepts TLS 1.0, TLS 1.1 or SSLv3, which are deprecated (RFC 8996) and refused by current clients; they only widen the attack surface.",
+        "Disable TLS 1.0/1.1 and SSLv3 on the server (nginx: `ssl_protocols TLSv1.2 TLSv1.3;`).",
+    );
+    static WEAK_CIPHER: Knowledge = k(
+        "Weak cipher suites enabled",
+        "The server accepts cipher suites that are broken or below current guidance (RC4, DES/3DES, export-grade, NULL or anonymous suites).",
+        "Remove them from the server's cipher list; keep ECDHE with AES-GCM or ChaCha20-Poly1305 (nginx: `ssl_ciphers HIGH:!aNULL:!MD5:!3DES:!RC4;`).",
+    );
     match code {
         Ok => &OK,
         DnsResolutionFailed => &DNS,
@@ -490,5 +500,7 @@ pub(super) fn knowledge(code: Code) -> &'static Knowledge {
         KeyPermissionsTooOpen => &KEY_OPEN,
         CertRejected => &CERT_REJECTED,
         HandshakeIncomplete => &INCOMPLETE_HS,
+        HandshakeLegacyVersion => &LEGACY_VERSION,
+        HandshakeWeakCipher => &WEAK_CIPHER,
     }
 }

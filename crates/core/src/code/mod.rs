@@ -110,6 +110,10 @@ codes! {
     CertRejected => "cert.rejected", ServerCert, Error;
     /// The handshake did not finish and no alert says why.
     HandshakeIncomplete => "handshake.incomplete", Handshake, Warning;
+    /// The server still accepts TLS 1.0/1.1 or SSLv3 beside modern versions.
+    HandshakeLegacyVersion => "handshake.legacy_version", Handshake, Warning;
+    /// The server accepts weak cipher suites (RC4, 3DES, export, NULL, anonymous).
+    HandshakeWeakCipher => "handshake.weak_cipher", Handshake, Warning;
 }
 
 /// Where a problem sits. Verdict precedence follows this order (DESIGN.md §2): transport →

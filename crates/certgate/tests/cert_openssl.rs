@@ -64,6 +64,14 @@ keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
+[ aia ]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+authorityInfoAccess = caIssuers;URI:http://pki.example/issuing.crt
 [ cn_only ]
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
@@ -363,6 +371,7 @@ fn certgate_verify_names_the_same_failure_as_openssl_verify() {
     let future = Some(("20400101000000Z", "20410101000000Z"));
 
     let good = inter.leaf(base, "good", "server", None);
+    let with_aia = inter.leaf(base, "aia", "aia", None);
     let expired = inter.leaf(base, "expired", "server", past);
     let not_yet = inter.leaf(base, "notyet", "server", future);
     let stranger = other.leaf(base, "stranger", "server", None);
@@ -488,6 +497,16 @@ fn certgate_verify_names_the_same_failure_as_openssl_verify() {
             &root_pem,
             20,
             "cert.untrusted_root",
+        ),
+        // ... but a leaf that says where its issuer is (AIA caIssuers) was issued by an
+        // intermediate: the server must send it.
+        c(
+            "missing_intermediate_aia",
+            &with_aia,
+            None,
+            &root_pem,
+            20,
+            "cert.incomplete_chain",
         ),
         // The intermediate expired
         c(

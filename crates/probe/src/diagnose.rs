@@ -266,12 +266,13 @@ pub async fn diagnose(target: &Target, opts: &DoctorOptions) -> Result<Diagnosis
                 identity: identity.as_ref().map(|i| i.certified.clone()),
                 timeout: opts.timeout,
             };
-            let client_cert = identity
-                .as_ref()
-                .map(|i| i.evidence.clone())
-                .unwrap_or(ClientCert::Absent {
-                    why: AbsentReason::NotConfigured,
-                });
+            let client_cert =
+                identity
+                    .as_ref()
+                    .map(|i| i.evidence.clone())
+                    .unwrap_or(ClientCert::Absent {
+                        why: AbsentReason::NotConfigured,
+                    });
             let (handshake, answer, seen_chain) =
                 full_exchange(addr, target, &hs_opts, client_cert).await;
             let mut results = vec![];
@@ -472,11 +473,7 @@ fn get_request(target: &Target, h2: bool) -> http::Request<Full<Bytes>> {
             concat!("certgate-doctor/", env!("CARGO_PKG_VERSION")),
         );
     if h2 {
-        b = b.uri(format!(
-            "https://{}{}",
-            target.authority(),
-            target.path
-        ));
+        b = b.uri(format!("https://{}{}", target.authority(), target.path));
     } else {
         b = b
             .uri(target.path.as_str())
@@ -563,10 +560,7 @@ mod tests {
     fn parses_a_plain_http_answer() {
         let r = parse_http1(b"HTTP/1.1 497 HTTP Request Sent to HTTPS Port\r\nServer: x\r\n\r\n{\"code\":\"http.plain_to_tls\"}").unwrap();
         assert_eq!(r.status, 497);
-        assert_eq!(
-            probe_http::answer(&r).body_code,
-            Some(Code::HttpPlainToTls)
-        );
+        assert_eq!(probe_http::answer(&r).body_code, Some(Code::HttpPlainToTls));
         assert!(parse_http1(b"garbage").is_none());
     }
 }

@@ -150,8 +150,8 @@ pub fn client_hello(version: ProtocolVersion, suites: &[u16], sni: Option<&str>)
         if version >= ProtocolVersion::TLS1_2 {
             let mut algs = Vec::new();
             for a in [
-                0x0403u16, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0809,
-                0x080a, 0x080b, 0x0401, 0x0501, 0x0601, 0x0203, 0x0201,
+                0x0403u16, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804, 0x0805, 0x0806, 0x0809, 0x080a,
+                0x080b, 0x0401, 0x0501, 0x0601, 0x0203, 0x0201,
             ] {
                 put_u16(&mut algs, a);
             }
@@ -481,10 +481,15 @@ mod tests {
             else {
                 panic!("not a ClientHello")
             };
-            let expected = if v == ProtocolVersion::TLS1_3 { 0x0303 } else { v.0 };
+            let expected = if v == ProtocolVersion::TLS1_3 {
+                0x0303
+            } else {
+                v.0
+            };
             assert_eq!(ch.version.0, expected);
             if v != ProtocolVersion::SSL3 {
-                let (_, exts) = tls_parser::parse_tls_client_hello_extensions(ch.ext.unwrap()).unwrap();
+                let (_, exts) =
+                    tls_parser::parse_tls_client_hello_extensions(ch.ext.unwrap()).unwrap();
                 assert!(exts.iter().any(|e| matches!(e, TlsExtension::SNI(_))));
                 let has_sv = exts
                     .iter()
@@ -504,7 +509,9 @@ mod tests {
     fn legacy_list_is_strongest_first_and_has_no_tls13_or_signalling_suites() {
         let l = legacy_suites();
         assert!(l.len() > 100, "{}", l.len());
-        assert!(certgate_core::analyse::protocol::suite_is_modern(CipherSuite(l[0])));
+        assert!(certgate_core::analyse::protocol::suite_is_modern(
+            CipherSuite(l[0])
+        ));
         assert!(!l.contains(&0x1301) && !l.contains(&0x00ff) && !l.contains(&0x5600));
     }
 

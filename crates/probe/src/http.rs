@@ -2,10 +2,10 @@
 //! the reading of error answers: certgate's 495/496/497/403/502/504 JSON bodies and nginx's fixed
 //! 400 pages, each mapped to the reason code it stands for.
 
-use hyper::body::Bytes;
 use certgate_core::evidence::{ErrorBodyStyle, HttpAnswer};
 use certgate_core::Code;
 use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -77,7 +77,10 @@ where
 
 /// nginx's fixed 400 texts for client-certificate and plain-HTTP errors (ngx_http_special_response.c).
 const NGINX_TEXTS: [(&str, Code); 3] = [
-    ("No required SSL certificate was sent", Code::ClientCertRequired),
+    (
+        "No required SSL certificate was sent",
+        Code::ClientCertRequired,
+    ),
     ("The SSL certificate error", Code::ClientCertRejected),
     (
         "The plain HTTP request was sent to HTTPS port",

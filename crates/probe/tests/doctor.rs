@@ -157,7 +157,12 @@ async fn certificate_and_key_that_do_not_match_are_a_local_key_mismatch() {
     o.cert = Some(cert);
     o.key = Some(key);
     let d = doctor(&url(addr), &o).await;
-    assert_eq!(d.verdict(), Code::ClientCertKeyMismatch, "{:#?}", d.findings);
+    assert_eq!(
+        d.verdict(),
+        Code::ClientCertKeyMismatch,
+        "{:#?}",
+        d.findings
+    );
 }
 
 #[tokio::test]

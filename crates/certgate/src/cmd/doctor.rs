@@ -166,7 +166,11 @@ pub fn render(d: &Diagnosis, st: Style) -> String {
         Reach::Timeout { addr, millis } => st.bad(&format!("{addr} no answer in {millis} ms")),
         Reach::Unreachable { addr, detail } => st.bad(&format!("{addr}: {detail}")),
     };
-    row(&mut out, "Target", &format!("{} (SNI {})", d.target.url, d.server_name));
+    row(
+        &mut out,
+        "Target",
+        &format!("{} (SNI {})", d.target.url, d.server_name),
+    );
     row(&mut out, "Connection", &reach);
 
     if !ev.versions.is_empty() {
@@ -281,7 +285,11 @@ pub fn render(d: &Diagnosis, st: Style) -> String {
         }
         row(&mut out, "HTTP", &text);
     } else if ev.tls_answer_to_plain_http {
-        row(&mut out, "HTTP", &st.bad("the server answered plain HTTP with TLS"));
+        row(
+            &mut out,
+            "HTTP",
+            &st.bad("the server answered plain HTTP with TLS"),
+        );
     }
 
     let others: Vec<_> = d.findings.iter().collect();

@@ -407,3 +407,371 @@ fn openssl_made_weak_certificates_and_passwordless_pkcs12_are_read() {
     assert_eq!(p["locations"][0]["format"], "pkcs12");
     assert_eq!(p["private_key"]["found"], true, "{p:#}");
 }
+
+/// TLS servers on 127.0.0.1 port 0, alive as long as the returned runtime.
+mod loopback {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use std::sync::Arc;
+    use tokio::io::AsyncWriteExt;
+
+    pub fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// A TLS server that sends `chain_pem` (as given: leaf first, intermediates or not).
+    pub fn tls(rt: &tokio::runtime::Runtime, chain_pem: &str, key_pem: &str) -> u16 {
+        let certs: Vec<CertificateDer<'static>> =
+            CertificateDer::pem_slice_iter(chain_pem.as_bytes())
+                .map(Result::unwrap)
+                .collect();
+        let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).unwrap();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let cfg = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(cfg));
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        rt.spawn(async move {
+            while let Ok((s, _)) = listener.accept().await {
+                let a = acceptor.clone();
+                tokio::spawn(async move {
+                    if let Ok(mut tls) = a.accept(s).await {
+                        let _ = tls.shutdown().await;
+                    }
+                });
+            }
+        });
+        port
+    }
+
+    /// A plain-HTTP server: answers anything with a 400 and closes.
+    pub fn plain_http(rt: &tokio::runtime::Runtime) -> u16 {
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        rt.spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let _ = s
+                        .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                        .await;
+                });
+            }
+        });
+        port
+    }
+
+    /// A port where nothing listens (bound, then released).
+    pub fn closed_port() -> u16 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    }
+}
+
+#[test]
+fn endpoints_from_args_and_a_list_are_scanned_and_problems_named() {
+    let dir = certgate_testkit::tempdir();
+    let root = Ca::root(&CaSpec::new("Endpoint Test Root")).unwrap();
+    let issuing = root
+        .intermediate(&CaSpec::new("Endpoint Issuing CA"))
+        .unwrap();
+    let names = ["127.0.0.1", "localhost"];
+    let good = issuing.issue(&LeafSpec::server(&names)).unwrap();
+    let mut spec = LeafSpec::server(&names).valid(Validity::expired_days_ago(2));
+    spec.cn = "expired-endpoint".into();
+    let expired = issuing.issue(&spec).unwrap();
+    let mut spec = LeafSpec::server(&names);
+    spec.cn = "leaf-only".into();
+    let bare = issuing.issue(&spec).unwrap();
+    // the files side knows the issuing CA (as servers' config directories do) and the root
+    write(
+        &dir.path().join("pki/issuing.pem"),
+        &issuing.cert_pem,
+        0o644,
+    );
+    let root_pem = dir.path().join("root.pem");
+    write(&root_pem, &root.cert_pem, 0o644);
+
+    let rt = loopback::runtime();
+    let p_good = loopback::tls(&rt, &good.chain_pem, &good.key_pem);
+    let p_expired = loopback::tls(&rt, &expired.chain_pem, &expired.key_pem);
+    let p_bare = loopback::tls(&rt, &bare.cert_pem, &bare.key_pem); // no intermediate sent
+    let p_plain = loopback::plain_http(&rt);
+    let p_closed = loopback::closed_port();
+    let list = dir.path().join("endpoints.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "# from the ops wiki\n127.0.0.1:{p_bare}\n127.0.0.1:{p_plain}\n127.0.0.1:{p_closed}\n"
+        ),
+    )
+    .unwrap();
+
+    let (code, v) = run_json(&[
+        &format!("127.0.0.1:{p_good}"),
+        &format!("https://127.0.0.1:{p_expired}/health"),
+        "--endpoints",
+        list.to_str().unwrap(),
+        "--cacert",
+        root_pem.to_str().unwrap(),
+        dir.path().join("pki").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{v:#}");
+    let eps = v["endpoints"].as_array().unwrap();
+    assert_eq!(eps.len(), 5);
+    let ep = |port: u16| {
+        eps.iter()
+            .find(|e| e["port"] == port)
+            .unwrap_or_else(|| panic!("no endpoint {port} in {v:#}"))
+    };
+    let ep_codes = |port: u16| -> Vec<String> {
+        ep(port)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ep(p_good)["reachable"], true);
+    assert_eq!(ep(p_good)["chain"].as_array().unwrap().len(), 2);
+    assert!(ep_codes(p_good).is_empty(), "{:#}", ep(p_good));
+    assert_eq!(ep_codes(p_bare), vec!["cert.incomplete_chain"]);
+    assert_eq!(ep(p_plain)["reachable"], false);
+    assert!(
+        ep_codes(p_plain)[0].starts_with("handshake."),
+        "{:#}",
+        ep(p_plain)
+    );
+    assert_eq!(ep_codes(p_closed), vec!["tcp.connection_refused"]);
+
+    let leaf = by_cn(&v, "127.0.0.1");
+    assert_eq!(leaf["status"], "ok");
+    assert_eq!(leaf["locations"][0]["kind"], "endpoint");
+    assert_eq!(leaf["locations"][0]["place"], format!("127.0.0.1:{p_good}"));
+    assert_eq!(leaf["private_key"]["found"], false);
+    let exp = by_cn(&v, "expired-endpoint");
+    assert_eq!(exp["status"], "expired");
+    assert_eq!(codes(exp), vec!["cert.expired"]);
+    assert_eq!(codes(by_cn(&v, "leaf-only")), vec!["cert.incomplete_chain"]);
+    // the issuing CA was sent by two endpoints and found in a file: one entry, three places
+    let ca = by_cn(&v, "Endpoint Issuing CA");
+    assert_eq!(ca["locations"].as_array().unwrap().len(), 3, "{ca:#}");
+    assert_eq!(v["summary"]["endpoints_failed"], 2);
+}
+
+/// Kills the child process when the test ends, pass or fail.
+struct Reaper(std::process::Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn metrics_serve_gauges_per_source_and_pick_up_new_certificates_on_rescan() {
+    use std::io::BufRead;
+    let dir = certgate_testkit::tempdir();
+    let ca = Ca::root(&CaSpec::new("Metrics Test Root")).unwrap();
+    let mut spec = LeafSpec::server(&["a.metrics.test"]).valid(Validity::days_from_now(20));
+    spec.cn = "metrics-a".into();
+    let a = ca.issue(&spec).unwrap();
+    let a_path = dir.path().join("a.pem");
+    write(&a_path, &a.cert_pem, 0o644);
+
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("certgate"))
+        .args(["inventory", "--metrics", "127.0.0.1:0", "--interval", "1"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = Reaper(child);
+    let mut first = String::new();
+    std::io::BufReader::new(child.0.stderr.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_string();
+
+    let page = http_get(&addr, "/metrics");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("text/plain; version=0.0.4"), "{page}");
+    let labels = format!(
+        "source=\"{}\",source_kind=\"file\",subject=\"CN=metrics-a\",issuer=\"CN=Metrics Test Root\",serial=\"{}\"",
+        a_path.display(),
+        a.serial_hex
+    );
+    let days = page
+        .lines()
+        .find(|l| l.starts_with("certgate_cert_days_left{") && l.contains(&labels))
+        .unwrap_or_else(|| panic!("no days_left series with {labels} in\n{page}"));
+    let n: i64 = days.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!((19..=20).contains(&n), "{days}");
+    let na = a.der.as_ref();
+    let not_after = x509_parser::parse_x509_certificate(na)
+        .unwrap()
+        .1
+        .validity()
+        .not_after
+        .timestamp();
+    assert!(
+        page.contains(&format!("certgate_cert_not_after_seconds{{{labels}")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("}} {not_after}\n")), "{page}");
+    assert!(page.contains("# TYPE certgate_cert_days_left gauge"));
+    assert!(http_get(&addr, "/nope").starts_with("HTTP/1.1 404"));
+
+    // a certificate added after start shows up after a rescan
+    let mut spec = LeafSpec::server(&["b.metrics.test"]);
+    spec.cn = "metrics-b".into();
+    write(
+        &dir.path().join("b.pem"),
+        ca.issue(&spec).unwrap().cert_pem,
+        0o644,
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if http_get(&addr, "/metrics").contains("subject=\"CN=metrics-b\"") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "rescan never picked up b.pem"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}
+
+/// Longest vertical run of pixels of exactly `rgb` in any column of an RGB(A) image.
+fn longest_vertical_run(
+    img: &[u8],
+    width: usize,
+    height: usize,
+    bpp: usize,
+    rgb: [u8; 3],
+) -> usize {
+    let mut best = 0;
+    for x in 0..width {
+        let mut run = 0;
+        for y in 0..height {
+            let i = (y * width + x) * bpp;
+            if img[i..i + 3] == rgb {
+                run += 1;
+                best = best.max(run);
+            } else {
+                run = 0;
+            }
+        }
+    }
+    best
+}
+
+#[test]
+fn the_html_report_renders_its_timeline_and_rows_in_headless_chromium() {
+    let Some(chromium) = certgate_testkit::tool("chromium") else {
+        return;
+    };
+    let t = tree();
+    let dir = certgate_testkit::tempdir();
+    let html = dir.path().join("report.html");
+    let out = certgate()
+        .args(["inventory", "--json", "--html", html.to_str().unwrap()])
+        .arg(&t.root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let n = v["certificates"].as_array().unwrap().len();
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        !page.contains("http://") || !page.contains("src="),
+        "must not load anything"
+    );
+
+    let url = format!("file://{}", html.display());
+    let browser = |extra: &[&str]| {
+        let out = std::process::Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=1280,1400",
+                &format!("--user-data-dir={}", dir.path().join("profile").display()),
+            ])
+            .args(extra)
+            .arg(&url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "chromium: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    // the DOM as Chromium parsed it: one row per certificate, bars of every status in the chart
+    let dom = String::from_utf8(browser(&["--dump-dom"])).unwrap();
+    assert_eq!(dom.matches("<tr class=\"cert ").count(), n, "{dom}");
+    assert!(dom.contains("<tr class=\"cert expired\""));
+    assert!(dom.contains("old.test") && dom.contains("soon.test"));
+    for bar in ["bar expired", "bar expiring", "bar ok"] {
+        assert!(dom.contains(&format!("class=\"{bar}\"")), "{bar} missing");
+    }
+    // and as it was painted: each status colour forms a bar (a tall solid run of pixels) that
+    // only the chart draws — the legend squares are 10 px, the badges only outlined
+    let shot = dir.path().join("report.png");
+    browser(&[&format!("--screenshot={}", shot.display())]);
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let bpp = match info.color_type {
+        png::ColorType::Rgba => 4,
+        png::ColorType::Rgb => 3,
+        other => panic!("unexpected PNG colour type {other:?}"),
+    };
+    let (w, h) = (info.width as usize, info.height as usize);
+    for (name, rgb) in [
+        ("expired", [0xd6, 0x27, 0x28]),
+        ("expiring", [0xff, 0x9f, 0x1c]),
+        ("ok", [0x2c, 0xa0, 0x2c]),
+    ] {
+        let run = longest_vertical_run(&buf, w, h, bpp, rgb);
+        assert!(run >= 20, "no painted {name} bar (longest run {run} px)");
+    }
+}

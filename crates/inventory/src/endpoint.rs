@@ -84,149 +84,23 @@ impl Endpoint {
     }
 }
 
-/// Connects to `ep`, completes a TLS handshake that accepts any certificate (the inventory wants
-/// to see what is served, not to trust it) and returns the chain as sent.
+/// Connects to `ep` and returns the chain it sends, leaf first, unjudged (certgate-probe does the
+/// handshake). A failure is a finding with the transport or handshake code.
 pub async fn capture(
     ep: &Endpoint,
     timeout: Duration,
 ) -> Result<Vec<CertificateDer<'static>>, Finding> {
-    let target = ep.to_string();
-    let fail = |code: Code, detail: String| {
-        Finding::new(code, Side::Network, format!("{target}: {detail}"))
-            .with("endpoint", target.clone())
-    };
-    let addrs: Vec<std::net::SocketAddr> = match tokio::time::timeout(
-        timeout,
-        tokio::net::lookup_host((ep.host.as_str(), ep.port)),
-    )
-    .await
-    {
-        Ok(Ok(a)) => a.collect(),
-        Ok(Err(e)) => return Err(fail(Code::DnsResolutionFailed, e.to_string())),
-        Err(_) => return Err(fail(Code::TcpTimeout, "name resolution timed out".into())),
-    };
-    let Some(addr) = addrs.first().copied() else {
-        return Err(fail(Code::DnsResolutionFailed, "no addresses".into()));
-    };
-    let tcp = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-            return Err(fail(
-                Code::TcpConnectionRefused,
-                format!("connection refused ({addr})"),
-            ))
-        }
-        Ok(Err(e)) => return Err(fail(Code::TcpConnectionRefused, format!("{e} ({addr})"))),
-        Err(_) => {
-            return Err(fail(
-                Code::TcpTimeout,
-                format!("no TCP answer within {}s", timeout.as_secs_f32()),
-            ))
-        }
-    };
-    let name = match ep.host.parse::<std::net::IpAddr>() {
-        Ok(ip) => rustls_pki_types::ServerName::IpAddress(ip.into()),
-        Err(_) => match rustls_pki_types::ServerName::try_from(ep.host.clone()) {
-            Ok(n) => n,
-            Err(_) => return Err(fail(Code::DnsResolutionFailed, "invalid host name".into())),
-        },
-    };
-    let connector = tokio_rustls::TlsConnector::from(client_config());
-    match tokio::time::timeout(timeout, connector.connect(name, tcp)).await {
-        Err(_) => Err(fail(
-            Code::TcpTimeout,
-            format!("no TLS handshake within {}s", timeout.as_secs_f32()),
-        )),
-        Ok(Err(e)) => Err(handshake_failure(&target, e)),
-        Ok(Ok(tls)) => {
-            let (_, conn) = tls.get_ref();
-            Ok(conn
-                .peer_certificates()
-                .map(|c| c.iter().map(|d| d.clone().into_owned()).collect())
-                .unwrap_or_default())
-        }
-    }
-}
-
-fn handshake_failure(target: &str, e: std::io::Error) -> Finding {
-    use rustls::{AlertDescription, Error as TlsError};
-    let code = match e.get_ref().and_then(|i| i.downcast_ref::<TlsError>()) {
-        Some(TlsError::InvalidMessage(_)) | Some(TlsError::InappropriateMessage { .. }) => {
-            Code::HandshakeNotTls
-        }
-        Some(TlsError::AlertReceived(AlertDescription::ProtocolVersion)) => {
-            Code::HandshakeProtocolVersion
-        }
-        Some(TlsError::PeerIncompatible(_)) => Code::HandshakeNoSharedCipher,
-        Some(TlsError::AlertReceived(AlertDescription::CertificateRequired)) => {
-            Code::ClientCertRequired
-        }
-        Some(_) => Code::HandshakeAlert,
-        None if e.kind() == std::io::ErrorKind::UnexpectedEof => Code::HandshakeAlert,
-        None => Code::HandshakeAlert,
-    };
-    Finding::new(
-        code,
-        Side::Server,
-        format!("{target}: TLS handshake failed: {e}"),
-    )
-    .with("endpoint", target)
-}
-
-fn client_config() -> std::sync::Arc<rustls::ClientConfig> {
-    use std::sync::{Arc, OnceLock};
-    static CFG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
-    CFG.get_or_init(|| {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let cfg = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .expect("aws-lc-rs supports TLS 1.2 and 1.3")
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(RecordOnly(provider)))
-            .with_no_client_auth();
-        Arc::new(cfg)
-    })
-    .clone()
-}
-
-/// Accepts any server certificate: the inventory records chains, it does not trust them. The
-/// handshake signature is still checked so the peer really holds the key of what it sent.
-#[derive(Debug)]
-struct RecordOnly(std::sync::Arc<rustls::crypto::CryptoProvider>);
-
-impl rustls::client::danger::ServerCertVerifier for RecordOnly {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &rustls_pki_types::ServerName<'_>,
-        _: &[u8],
-        _: rustls_pki_types::UnixTime,
-    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        Ok(rustls::client::danger::ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        m: &[u8],
-        c: &CertificateDer<'_>,
-        d: &rustls::DigitallySignedStruct,
-    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(m, c, d, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+    certgate_probe::capture_chain(&ep.host, ep.port, &ep.host, timeout)
+        .await
+        .map_err(|e| {
+            let target = ep.to_string();
+            let code = e.code().unwrap_or(Code::HandshakeAlert);
+            let side = match code.area() {
+                certgate_core::code::Area::Transport => Side::Network,
+                _ => Side::Server,
+            };
+            Finding::new(code, side, format!("{target}: {e}")).with("endpoint", target)
+        })
 }
 
 #[cfg(test)]

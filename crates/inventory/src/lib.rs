@@ -7,10 +7,11 @@
 pub mod cert;
 pub mod endpoint;
 pub mod file;
+pub mod html;
 pub mod key;
+pub mod metrics;
 pub mod render;
 pub mod scan;
-pub mod strength;
 
 pub use endpoint::Endpoint;
 pub use scan::{scan, Inventory, Progress, ScanOptions, Target};

@@ -54,6 +54,7 @@ pub fn summary(inv: &Inventory) -> Value {
 }
 
 fn cert_json(inv: &Inventory, c: &CertEntry) -> Value {
+    let f = &c.cert.facts;
     let keys: Vec<Value> = c
         .keys
         .iter()
@@ -63,20 +64,20 @@ fn cert_json(inv: &Inventory, c: &CertEntry) -> Value {
         })
         .collect();
     json!({
-        "fingerprint_sha256": c.cert.fingerprint_sha256,
-        "subject": c.cert.subject,
-        "common_name": c.cert.common_name,
-        "sans": c.cert.sans,
-        "issuer": c.cert.issuer,
-        "serial": c.cert.serial,
-        "not_before": rfc3339(c.cert.not_before),
-        "not_after": rfc3339(c.cert.not_after),
+        "fingerprint_sha256": f.sha256_hex,
+        "subject": f.subject,
+        "common_name": f.common_name,
+        "sans": c.cert.sans(),
+        "issuer": f.issuer,
+        "serial": f.serial_hex,
+        "not_before": rfc3339(f.not_before),
+        "not_after": rfc3339(f.not_after),
         "days_left": c.days_left,
         "status": status_str(c.status),
-        "key": c.cert.key,
-        "signature_algorithm": c.cert.signature_algorithm,
-        "is_ca": c.cert.is_ca,
-        "self_issued": c.cert.self_issued,
+        "key": {"type": f.key.alg.as_str(), "bits": f.key.bits},
+        "signature_algorithm": f.signature_alg,
+        "is_ca": f.is_ca,
+        "self_signed": f.self_signed,
         "locations": c.locations,
         "private_key": {
             "found": !c.keys.is_empty(),
@@ -159,10 +160,12 @@ pub fn to_text(inv: &Inventory) -> String {
         .certs
         .iter()
         .map(|c| {
-            let sans = match c.cert.sans.len() {
+            let f = &c.cert.facts;
+            let all_sans = c.cert.sans();
+            let sans = match all_sans.len() {
                 0 => "-".to_string(),
-                1 => c.cert.sans[0].clone(),
-                n => format!("{} +{}", c.cert.sans[0], n - 1),
+                1 => all_sans[0].clone(),
+                n => format!("{} +{}", all_sans[0], n - 1),
             };
             let found = match c.locations.len() {
                 0 => "-".to_string(),
@@ -170,26 +173,21 @@ pub fn to_text(inv: &Inventory) -> String {
                 n => format!("{} +{}", c.locations[0], n - 1),
             };
             let codes: Vec<&str> = c.findings.iter().map(|f| f.code.as_str()).collect();
-            let issuer = c
-                .cert
+            let issuer = f
                 .issuer
-                .split(", ")
-                .find_map(|p| p.strip_prefix("CN="))
-                .unwrap_or(&c.cert.issuer)
+                .split(',')
+                .find_map(|p| p.trim().strip_prefix("CN="))
+                .unwrap_or(&f.issuer)
                 .to_string();
-            let serial = if c.cert.serial.len() > 16 {
-                format!("{}…", &c.cert.serial[..16])
-            } else {
-                c.cert.serial.clone()
-            };
+            let serial = certgate_core::x509::short_hex(&f.serial_hex);
             [
                 c.days_left.to_string(),
-                c.cert.not_after.date().to_string(),
+                f.not_after.date().to_string(),
                 clip(&c.cert.display_name(), 40),
                 clip(&sans, 32),
                 clip(&issuer, 28),
                 serial,
-                c.cert.key.to_string(),
+                f.key.to_string(),
                 key_cell(inv, c),
                 clip(&found, 60),
                 if codes.is_empty() {

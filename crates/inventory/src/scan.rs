@@ -6,9 +6,12 @@
 use crate::cert::{summarise, CertSummary};
 use crate::endpoint::{capture, Endpoint};
 use crate::file::{scan_file, FileScan, Format};
+use certgate_core::analyse::chain::{analyse, ChainInput, Purpose};
 use certgate_core::analyse::inventory as judge;
 use certgate_core::analyse::inventory::ExpiryStatus;
-use certgate_core::{Finding, Side};
+use certgate_core::x509::lint_certificate;
+use certgate_core::{Code, Finding, Side};
+use rustls_pki_types::CertificateDer;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -68,6 +71,9 @@ pub struct ScanOptions {
     /// Threads reading files.
     pub file_threads: usize,
     pub progress: Option<ProgressFn>,
+    /// Trust anchors for judging the chains endpoints send (besides the self-signed CA
+    /// certificates found in the scanned files).
+    pub anchors: Vec<CertificateDer<'static>>,
 }
 
 impl Default for ScanOptions {
@@ -80,6 +86,7 @@ impl Default for ScanOptions {
                 .map(|n| n.get())
                 .unwrap_or(2),
             progress: None,
+            anchors: Vec::new(),
         }
     }
 }
@@ -128,6 +135,8 @@ pub struct KeyFile {
 #[derive(Clone, Debug)]
 pub struct CertEntry {
     pub cert: CertSummary,
+    /// The certificate itself.
+    pub der: Vec<u8>,
     pub locations: Vec<Location>,
     /// Indexes into [`Inventory::keys`] of the private keys that match this certificate.
     pub keys: Vec<usize>,
@@ -340,11 +349,17 @@ fn assemble(
     let mut keys: Vec<KeyFile> = Vec::new();
     let mut add = |der: &[u8], loc: Location, certs: &mut Vec<CertEntry>| -> Option<String> {
         let s = summarise(der)?;
-        let fp = s.fingerprint_sha256.clone();
+        let fp = s.facts.sha256_hex.clone();
         let i = *by_fp.entry(fp.clone()).or_insert_with(|| {
             certs.push(CertEntry {
-                days_left: judge::days_left(s.not_after, now),
-                status: judge::expiry_status(s.not_before, s.not_after, now, opts.warn_days),
+                der: der.to_vec(),
+                days_left: judge::days_left(s.facts.not_after, now),
+                status: judge::expiry_status(
+                    s.facts.not_before,
+                    s.facts.not_after,
+                    now,
+                    opts.warn_days,
+                ),
                 cert: s,
                 locations: Vec::new(),
                 keys: Vec::new(),
@@ -423,6 +438,55 @@ fn assemble(
             }),
         }
     }
+    // chains: judged against the anchors plus the CA certificates found in files, which also
+    // serve as known intermediates, so a server that omits one is `cert.incomplete_chain`
+    let mut anchors: Vec<CertificateDer<'_>> = opts.anchors.clone();
+    let mut intermediates: Vec<CertificateDer<'_>> = Vec::new();
+    for c in &certs {
+        if c.cert.facts.is_ca && c.locations.iter().any(|l| l.kind == "file") {
+            let der = CertificateDer::from(c.der.clone());
+            if c.cert.facts.self_signed {
+                anchors.push(der);
+            } else {
+                intermediates.push(der);
+            }
+        }
+    }
+    for r in reports.iter_mut().filter(|r| !r.chain.is_empty()) {
+        let presented: Vec<CertificateDer<'_>> = r
+            .chain
+            .iter()
+            .filter_map(|fp| by_fp.get(fp))
+            .map(|&i| CertificateDer::from(certs[i].der.clone()))
+            .collect();
+        let input = ChainInput {
+            presented: &presented,
+            anchors: &anchors,
+            crls: &[],
+            name: Some(&r.endpoint.host),
+            purpose: Purpose::Server,
+            now,
+            intermediates: &intermediates,
+        };
+        // dates and strength are reported per certificate; the chain adds how it was served
+        let chain_findings: Vec<Finding> = analyse(&input)
+            .into_iter()
+            .filter(|f| {
+                !matches!(
+                    f.code,
+                    Code::CertExpired
+                        | Code::CertNotYetValid
+                        | Code::CertWeakKey
+                        | Code::CertWeakSignature
+                )
+            })
+            .map(|f| f.with("endpoint", r.endpoint.to_string()))
+            .collect();
+        if let Some(&leaf) = r.chain.first().and_then(|fp| by_fp.get(fp)) {
+            certs[leaf].findings.extend(chain_findings.iter().cloned());
+        }
+        r.findings.extend(chain_findings);
+    }
     // keys ↔ certificates
     let mut key_index: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
@@ -434,7 +498,7 @@ fn assemble(
         if let Some(ks) = key_index.get(&c.cert.key_id) {
             c.keys = ks.clone();
             for &k in ks {
-                keys[k].certificates.push(c.cert.fingerprint_sha256.clone());
+                keys[k].certificates.push(c.cert.facts.sha256_hex.clone());
             }
         }
     }
@@ -442,8 +506,8 @@ fn assemble(
     let uses: Vec<judge::KeyUse<'_>> = certs
         .iter()
         .map(|c| judge::KeyUse {
-            fingerprint: &c.cert.fingerprint_sha256,
-            subject: &c.cert.subject,
+            fingerprint: &c.cert.facts.sha256_hex,
+            subject: &c.cert.facts.subject,
             key_id: &c.cert.key_id,
         })
         .collect();
@@ -461,23 +525,33 @@ fn assemble(
         let name = c.cert.display_name();
         c.findings.extend(judge::expiry(
             &name,
-            c.cert.not_before,
-            c.cert.not_after,
+            c.cert.facts.not_before,
+            c.cert.facts.not_after,
             now,
             opts.warn_days,
             side,
         ));
-        c.findings.extend(crate::strength::findings(&c.cert, side));
+        // key and signature strength: core's certificate lint (its date findings are replaced by
+        // the expiry finding above, which also knows the warning window)
+        c.findings.extend(
+            lint_certificate(&c.cert.facts, now)
+                .into_iter()
+                .filter(|f| matches!(f.code, Code::CertWeakKey | Code::CertWeakSignature))
+                .map(|mut f| {
+                    f.side = side;
+                    f
+                }),
+        );
         c.findings.extend(more);
         for &k in &c.keys {
             c.findings.extend(keys[k].findings.iter().cloned());
         }
     }
     certs.sort_by(|a, b| {
-        (a.days_left, &a.cert.subject, &a.cert.fingerprint_sha256).cmp(&(
+        (a.days_left, &a.cert.facts.subject, &a.cert.facts.sha256_hex).cmp(&(
             b.days_left,
-            &b.cert.subject,
-            &b.cert.fingerprint_sha256,
+            &b.cert.facts.subject,
+            &b.cert.facts.sha256_hex,
         ))
     });
     // indexes into certs changed with the sort; keys refer to fingerprints, so nothing to fix

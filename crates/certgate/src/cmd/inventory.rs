@@ -25,6 +25,20 @@ pub struct Args {
     /// Print one JSON document instead of the table.
     #[arg(long)]
     json: bool,
+    /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9793) and rescan every
+    /// --interval instead of printing once.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<std::net::SocketAddr>,
+    /// Seconds between rescans with --metrics.
+    #[arg(long, default_value_t = 300, value_name = "SECS", requires = "metrics")]
+    interval: u64,
+    /// Extra trust anchors (PEM) for judging endpoint chains; the system bundle and the root
+    /// certificates found in scanned files are used too. Repeatable.
+    #[arg(long, value_name = "PEM")]
+    cacert: Vec<PathBuf>,
+    /// Also write a self-contained HTML report (timeline chart and table) to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Endpoints scanned at once.
     #[arg(long, default_value_t = 64, value_name = "N")]
     concurrency: usize,
@@ -51,6 +65,27 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
         anyhow::bail!("--timeout must be a positive number of seconds");
     }
+    let mut anchors = Vec::new();
+    for p in &args.cacert {
+        anchors.extend(certgate_pki::read_certs(p).map_err(|e| anyhow::anyhow!("{e}"))?);
+    }
+    // The system bundle, when there is one, so public endpoints are judged as clients judge them.
+    for bundle in [
+        "/etc/ssl/certs/ca-certificates.crt",
+        "/etc/pki/tls/certs/ca-bundle.crt",
+    ] {
+        if let Ok(certs) = certgate_pki::read_certs(bundle) {
+            anchors.extend(certs);
+            break;
+        }
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    if let Some(addr) = args.metrics {
+        return serve_metrics(&rt, addr, targets, anchors, &args);
+    }
     let bar = progress_bar();
     let opts = ScanOptions {
         warn_days: args.warn_days,
@@ -63,15 +98,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 Progress::Done => b.inc(1),
             }) as certgate_inventory::scan::ProgressFn
         }),
+        anchors,
         ..ScanOptions::default()
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     let inv = rt.block_on(scan(&targets, &opts, time::OffsetDateTime::now_utc()));
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, certgate_inventory::html::report(&inv))
+            .with_context(|| format!("{}: cannot write the HTML report", path.display()))?;
     }
     if args.json {
         println!(
@@ -85,6 +121,46 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// `--metrics ADDR`: bind, say where on stderr, scan, serve until interrupted.
+fn serve_metrics(
+    rt: &tokio::runtime::Runtime,
+    addr: std::net::SocketAddr,
+    targets: Vec<Target>,
+    anchors: Vec<rustls_pki_types::CertificateDer<'static>>,
+    args: &Args,
+) -> anyhow::Result<ExitCode> {
+    if args.interval == 0 {
+        anyhow::bail!("--interval must be at least 1 second");
+    }
+    let opts = ScanOptions {
+        warn_days: args.warn_days,
+        concurrency: args.concurrency.max(1),
+        timeout: Duration::from_secs_f64(args.timeout),
+        anchors,
+        ..ScanOptions::default()
+    };
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("{addr}: cannot listen"))?;
+        let bound = listener.local_addr()?;
+        eprintln!(
+            "certgate inventory: serving Prometheus metrics on http://{bound}/metrics (rescan every {}s)",
+            args.interval
+        );
+        tokio::select! {
+            r = certgate_inventory::metrics::serve(
+                listener,
+                targets,
+                opts,
+                Duration::from_secs(args.interval),
+            ) => r.context("metrics server failed")?,
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        Ok(ExitCode::SUCCESS)
     })
 }
 

@@ -675,3 +675,103 @@ fn metrics_serve_gauges_per_source_and_pick_up_new_certificates_on_rescan() {
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
 }
+
+/// Longest vertical run of pixels of exactly `rgb` in any column of an RGB(A) image.
+fn longest_vertical_run(
+    img: &[u8],
+    width: usize,
+    height: usize,
+    bpp: usize,
+    rgb: [u8; 3],
+) -> usize {
+    let mut best = 0;
+    for x in 0..width {
+        let mut run = 0;
+        for y in 0..height {
+            let i = (y * width + x) * bpp;
+            if img[i..i + 3] == rgb {
+                run += 1;
+                best = best.max(run);
+            } else {
+                run = 0;
+            }
+        }
+    }
+    best
+}
+
+#[test]
+fn the_html_report_renders_its_timeline_and_rows_in_headless_chromium() {
+    let Some(chromium) = certgate_testkit::tool("chromium") else {
+        return;
+    };
+    let t = tree();
+    let dir = certgate_testkit::tempdir();
+    let html = dir.path().join("report.html");
+    let out = certgate()
+        .args(["inventory", "--json", "--html", html.to_str().unwrap()])
+        .arg(&t.root)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let n = v["certificates"].as_array().unwrap().len();
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        !page.contains("http://") || !page.contains("src="),
+        "must not load anything"
+    );
+
+    let url = format!("file://{}", html.display());
+    let browser = |extra: &[&str]| {
+        let out = std::process::Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=1280,1400",
+                &format!("--user-data-dir={}", dir.path().join("profile").display()),
+            ])
+            .args(extra)
+            .arg(&url)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "chromium: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    };
+    // the DOM as Chromium parsed it: one row per certificate, bars of every status in the chart
+    let dom = String::from_utf8(browser(&["--dump-dom"])).unwrap();
+    assert_eq!(dom.matches("<tr class=\"cert ").count(), n, "{dom}");
+    assert!(dom.contains("<tr class=\"cert expired\""));
+    assert!(dom.contains("old.test") && dom.contains("soon.test"));
+    for bar in ["bar expired", "bar expiring", "bar ok"] {
+        assert!(dom.contains(&format!("class=\"{bar}\"")), "{bar} missing");
+    }
+    // and as it was painted: each status colour forms a bar (a tall solid run of pixels) that
+    // only the chart draws — the legend squares are 10 px, the badges only outlined
+    let shot = dir.path().join("report.png");
+    browser(&[&format!("--screenshot={}", shot.display())]);
+    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&shot).unwrap()));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let bpp = match info.color_type {
+        png::ColorType::Rgba => 4,
+        png::ColorType::Rgb => 3,
+        other => panic!("unexpected PNG colour type {other:?}"),
+    };
+    let (w, h) = (info.width as usize, info.height as usize);
+    for (name, rgb) in [
+        ("expired", [0xd6, 0x27, 0x28]),
+        ("expiring", [0xff, 0x9f, 0x1c]),
+        ("ok", [0x2c, 0xa0, 0x2c]),
+    ] {
+        let run = longest_vertical_run(&buf, w, h, bpp, rgb);
+        assert!(run >= 20, "no painted {name} bar (longest run {run} px)");
+    }
+}

@@ -7,6 +7,7 @@
 pub mod cert;
 pub mod endpoint;
 pub mod file;
+pub mod html;
 pub mod key;
 pub mod metrics;
 pub mod render;

@@ -36,6 +36,9 @@ pub struct Args {
     /// certificates found in scanned files are used too. Repeatable.
     #[arg(long, value_name = "PEM")]
     cacert: Vec<PathBuf>,
+    /// Also write a self-contained HTML report (timeline chart and table) to this file.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
     /// Endpoints scanned at once.
     #[arg(long, default_value_t = 64, value_name = "N")]
     concurrency: usize,
@@ -101,6 +104,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let inv = rt.block_on(scan(&targets, &opts, time::OffsetDateTime::now_utc()));
     if let Some(b) = bar {
         b.finish_and_clear();
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, certgate_inventory::html::report(&inv))
+            .with_context(|| format!("{}: cannot write the HTML report", path.display()))?;
     }
     if args.json {
         println!(

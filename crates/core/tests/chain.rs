@@ -443,3 +443,34 @@ fn truncated_and_corrupted_certificates_never_panic() {
         let _ = verdict(&f);
     }
 }
+
+#[test]
+fn leaf_announcing_its_issuer_by_aia_is_an_incomplete_chain_when_sent_alone() {
+    let p = pki();
+    let mut spec = LeafSpec::server(&["localhost"]);
+    spec.ca_issuers = vec!["http://pki.example/issuing.crt".into()];
+    let leaf = p.inter.issue(&spec).unwrap();
+    let facts = CertFacts::from_der(&leaf.der).unwrap();
+    assert_eq!(facts.ca_issuers, ["http://pki.example/issuing.crt"]);
+    let f = run(
+        std::slice::from_ref(&leaf.der),
+        std::slice::from_ref(&p.root.der),
+        Some("localhost"),
+        Purpose::Server,
+    );
+    assert_eq!(codes(&f), ["cert.incomplete_chain"], "{f:#?}");
+    assert_eq!(f[0].evidence["missing_subject"], "CN=Test Issuing CA");
+    assert!(
+        f[0].detail.contains("http://pki.example/issuing.crt"),
+        "{}",
+        f[0].detail
+    );
+    // Sent with its intermediate, the same leaf is fine.
+    let f = run(
+        &ders(&leaf.chain_pem),
+        std::slice::from_ref(&p.root.der),
+        Some("localhost"),
+        Purpose::Server,
+    );
+    assert!(f.is_empty(), "{f:#?}");
+}

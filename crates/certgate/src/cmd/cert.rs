@@ -106,6 +106,9 @@ struct IssueArgs {
     /// Organisational unit (OU=).
     #[arg(long)]
     ou: Option<String>,
+    /// AIA caIssuers URL: where clients can download the issuing CA (repeatable).
+    #[arg(long = "ca-issuers", value_name = "URL")]
+    ca_issuers: Vec<String>,
     /// Directory to write NAME.pem (certificate + intermediates) and NAME.key (mode 0600).
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -328,6 +331,7 @@ fn issue(a: IssueArgs) -> anyhow::Result<ExitCode> {
     };
     spec.uris = a.uri.clone();
     spec.ou = a.ou.clone();
+    spec.ca_issuers = a.ca_issuers.clone();
     spec.key = a.key;
     let now = OffsetDateTime::now_utc();
     let mut validity = if a.days >= 0 {

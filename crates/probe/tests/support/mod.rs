@@ -131,3 +131,62 @@ pub async fn serve_plain_http() -> SocketAddr {
     });
     addr
 }
+
+/// An `openssl s_server` on 127.0.0.1:0, killed on drop.
+pub struct OpensslServer {
+    child: std::process::Child,
+    pub port: u16,
+}
+
+impl Drop for OpensslServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `openssl s_server -www` with `cert`/`key` files and extra arguments; `None` when
+/// openssl is not installed (testkit skips, or fails under CERTGATE_REQUIRE_TOOLS=1).
+pub fn openssl_server(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    extra: &[&str],
+) -> Option<OpensslServer> {
+    use std::io::BufRead;
+    let openssl = certgate_testkit::tool("openssl")?;
+    let mut child = std::process::Command::new(openssl)
+        .args(["s_server", "-accept", "127.0.0.1:0", "-www", "-cert"])
+        .arg(cert)
+        .arg("-key")
+        .arg(key)
+        .args(extra)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start openssl s_server");
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let port = loop {
+        match lines.next() {
+            Some(Ok(l)) if l.starts_with("ACCEPT ") => {
+                break l.rsplit(':').next().unwrap().trim().parse().unwrap();
+            }
+            Some(Ok(_)) => continue,
+            _ => {
+                let _ = child.kill();
+                panic!("openssl s_server did not start (args {extra:?})");
+            }
+        }
+    };
+    // Keep draining stdout so s_server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Some(OpensslServer { child, port })
+}
+
+/// Writes `pem` to `dir/name` and returns the path.
+pub fn write(dir: &std::path::Path, name: &str, pem: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, pem).unwrap();
+    p
+}

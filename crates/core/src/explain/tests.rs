@@ -228,3 +228,10 @@ fn a_specific_cause_beats_the_generic_verify_failure_on_the_same_line() {
     );
     assert_eq!(code("hello world"), None);
 }
+
+#[test]
+fn aborts_without_an_alert_are_an_incomplete_handshake() {
+    assert_eq!(code("Error: Client network socket disconnected before secure TLS connection was established"), Some("handshake.incomplete"));
+    assert_eq!(code("2026/12/01 08:00:00 [info] 9#9: *1 peer closed connection in SSL handshake while SSL handshaking, client: 10.0.0.1, server: 0.0.0.0:443"), Some("handshake.incomplete"));
+    assert_eq!(code("2026/12/01 08:00:00 [info] 9#9: *1 SSL_do_handshake() failed (SSL: error:0A000412:SSL routines::sslv3 alert bad certificate:SSL alert number 42) while SSL handshaking, client: 10.0.0.1, server: 0.0.0.0:443"), Some("cert.rejected"));
+}

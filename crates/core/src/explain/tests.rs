@@ -140,7 +140,7 @@ fn java_messages() {
     );
     assert_eq!(
         code("javax.net.ssl.SSLHandshakeException: Received fatal alert: handshake_failure"),
-        Some("handshake.alert")
+        Some("handshake.no_shared_cipher")
     );
     assert_eq!(
         code("javax.net.ssl.SSLException: Unsupported or unrecognized SSL message"),
@@ -203,7 +203,7 @@ an unrelated line\n";
 fn ecosystem_comes_from_the_rest_of_a_traceback() {
     let tb = "Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\nssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)\n";
     let e = explain(tb);
-    assert_eq!(e.code(), Some(Code::CertUntrustedRoot));
+    assert_eq!(e.code(), Some(Code::CertIncompleteChain));
     assert_eq!(e.best().unwrap().ecosystem, Some(PythonRequests));
     assert_eq!(e.best().unwrap().line, 3);
 }

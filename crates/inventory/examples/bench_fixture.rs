@@ -44,7 +44,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut list = String::new();
     for i in 0..endpoints {
-        let leaf = ca.issue(&LeafSpec::server(&["127.0.0.1", &format!("ep{i}.bench.test")]))?;
+        let leaf = ca.issue(&LeafSpec::server(&[
+            "127.0.0.1",
+            &format!("ep{i}.bench.test"),
+        ]))?;
         let certs: Vec<CertificateDer<'static>> =
             CertificateDer::pem_slice_iter(leaf.chain_pem.as_bytes()).collect::<Result<_, _>>()?;
         let key = PrivateKeyDer::from_pem_slice(leaf.key_pem.as_bytes())?;

@@ -71,6 +71,10 @@ def clean(msg):
     msg = re.sub(r"\[(\w+)\] \d+#\d+: (\*\d+ )?", lambda m: f"[{m.group(1)}] 1000#1000: " + ("*1 " if m.group(2) else ""), msg)
     msg = re.sub(r"OS: Linux \S+", "OS: Linux VERSION", msg)
     msg = re.sub(r"connection=\d+", "connection=N", msg)
+    msg = re.sub(r"\d+ days (ago|left|from now)", r"N days \1", msg)
+    msg = re.sub(r"now is \d{4}-\d\d-\d\dT[\d:]+Z", "now is NOW", msg)
+    msg = re.sub(r'"timestamp":"[^"]+"', '"timestamp":"2026-12-01T08:00:00.000000Z"', msg)
+    msg = re.sub(r'"(serial|fingerprint|sha256|not_after|not_before|days_left|expired_days_ago)"(\s*):(\s*)"[^"]*"', r'"\1"\2:\3"\1"', msg)
     return msg.strip()
 
 
@@ -127,6 +131,8 @@ def leaf(name, issuer, eku="serverAuth", san="DNS:localhost,IP:127.0.0.1", start
         open(idx, "w").close()
         with open(os.path.join(db, "serial"), "w") as f:
             f.write("1000\n")
+        with open(os.path.join(db, "crlnumber"), "w") as f:
+            f.write("01\n")
     cnf = p(f"ca-{issuer}.cnf")
     with open(cnf, "w") as f:
         f.write(f"""[ca]
@@ -141,6 +147,10 @@ default_md={md}
 policy=pol
 unique_subject=no
 default_crl_days=30
+crlnumber={os.path.join(db, 'crlnumber')}
+crl_extensions=crl_ext
+[crl_ext]
+authorityKeyIdentifier=keyid:always
 [pol]
 commonName=supplied
 [v3]
@@ -452,6 +462,56 @@ def nginx_scenarios():
         f.write(clean(log) + "\n")
 
 
+# ---------------------------------------------------------------- certgate's own gateway
+
+def certgate_scenarios():
+    """certgate serve's 495/496/497/403 bodies and its JSON log lines carry the code itself."""
+    root = os.path.abspath(os.path.join(HERE, "..", ".."))
+    binary = os.environ.get("CERTGATE_BIN") or os.path.join(root, "target", "debug", "certgate")
+    if not os.path.exists(binary):
+        sh("cargo", "build", "-q", "-p", "certgate", cwd=root)
+    port = free_port()
+    log = open(p("certgate.log"), "w")
+    args = [binary, "serve", "--listen", f"127.0.0.1:{port}", "--cert", p("server.pem"), "--key", p("server.key"),
+            "--client-ca", p("root.pem"), "--crl", p("root.crl.pem"), "--allow-cn", "client"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log, cwd=D, env={**os.environ, "NO_COLOR": "1"})
+    try:
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        u = url(port)
+
+        def body(cert=None, plain=False):
+            a = ["curl", "-sS", "--max-time", "5", "--cacert", p("root.pem")]
+            a += ["--cert", p(cert + ".pem"), "--key", p(cert + ".key")] if cert else []
+            r = sh(*a, f"http://localhost:{port}/" if plain else u, check=False)
+            return " ".join(r.stdout.split())
+
+        record("certgate-body", "gateway-no-client-cert", "client_cert.required", body())
+        record("certgate-body", "gateway-client-cert-expired", "client_cert.expired", body("client-expired"))
+        record("certgate-body", "gateway-client-cert-revoked", "client_cert.revoked", body("client-revoked"))
+        record("certgate-body", "gateway-client-cert-wrong-eku", "client_cert.wrong_usage", body("client-server-eku"))
+        record("certgate-body", "gateway-plain-http", "http.plain_to_tls", body(plain=True))
+        leaf("client-other", "root", eku="clientAuth", san=None)
+        record("certgate-body", "gateway-identity-not-allowed", "client_cert.not_allowed", body("client-other"))
+        time.sleep(0.5)
+    finally:
+        proc.kill()
+        proc.wait()
+        log.close()
+    text = open(p("certgate.log")).read()
+    if not any(r["client"] == "certgate-body" for r in records):
+        print("certgate serve failed:\n" + text, file=sys.stderr)
+    for line in text.splitlines():
+        m = re.search(r'"code"\s*:\s*"([a-z_.]+)"', line)
+        if m and m.group(1) != "ok":
+            record("certgate-log", "gateway-log-" + m.group(1), m.group(1), line)
+
+
 # ---------------------------------------------------------------- scenarios
 
 def main():
@@ -543,6 +603,8 @@ def main():
 
     if have("nginx"):
         nginx_scenarios()
+    if have("cargo") or os.environ.get("CERTGATE_BIN"):
+        certgate_scenarios()
 
     with open(OUT, "w") as f:
         for r in records:

@@ -185,3 +185,65 @@ fn refused_port_is_a_verdict_not_a_crash() {
     let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(j["verdict"], "tcp.connection_refused");
 }
+
+/// certgate's own gateway: its demo prints curl commands; the same flags given to doctor and call
+/// must yield ok, 496 → client_cert.required, 495 → client_cert.expired, 497 → http.plain_to_tls.
+#[test]
+fn doctor_and_call_read_the_gateways_496_495_and_497() {
+    use std::io::BufReader;
+    let dir = certgate_testkit::tempdir();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_certgate"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut cmds = vec![];
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(rest) = line.strip_prefix("curl ") {
+            cmds.push(
+                rest.split_whitespace()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+            );
+        }
+        if line.starts_with("Ctrl-C") {
+            break;
+        }
+    }
+    let _server = Server(child, 0);
+    assert_eq!(cmds.len(), 4, "{cmds:?}");
+    let want = [
+        ("ok", 0),
+        ("client_cert.required", 1),
+        ("client_cert.expired", 1),
+        ("http.plain_to_tls", 1),
+    ];
+    for (args, (verdict, exit)) in cmds.iter().zip(want) {
+        let out = certgate()
+            .current_dir(dir.path())
+            .arg("doctor")
+            .args(args)
+            .arg("--json")
+            .output()
+            .unwrap();
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{args:?}: {e}: {}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(j["verdict"], verdict, "{args:?}: {j:#}");
+        assert_eq!(out.status.code(), Some(exit), "{args:?}");
+
+        let out = certgate()
+            .current_dir(dir.path())
+            .arg("call")
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(exit), "call {args:?}");
+        if exit == 1 {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains(verdict), "call {args:?}: {err}");
+        }
+    }
+}

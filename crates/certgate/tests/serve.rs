@@ -325,3 +325,95 @@ fn sighup_reloads_the_config_file_and_a_bad_one_is_refused() {
     assert_eq!(status(), "502");
     assert!(child.0.try_wait().unwrap().is_none(), "still running");
 }
+
+#[test]
+fn every_rejected_request_leaves_one_json_log_line_with_the_code() {
+    if certgate_testkit::tool("curl").is_none() {
+        return;
+    }
+    use certgate_testkit::pki::{Ca, CaSpec, LeafSpec, Validity};
+    let dir = certgate_testkit::tempdir();
+    let d = dir.path();
+    let ca = Ca::root(&CaSpec::new("Log CA")).unwrap();
+    ca.issue(&LeafSpec::server(&["localhost"]))
+        .unwrap()
+        .save(d, "server")
+        .unwrap();
+    ca.issue(&LeafSpec::client("old").valid(Validity::expired_days_ago(2)))
+        .unwrap()
+        .save(d, "old")
+        .unwrap();
+    std::fs::write(d.join("ca.pem"), &ca.cert_pem).unwrap();
+    let mut child = Killed(
+        Command::new(env!("CARGO_BIN_EXE_certgate"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--cert",
+                "server.pem",
+                "--key",
+                "server.key",
+            ])
+            .args(["--client-ca", "ca.pem", "--upstream", "http://127.0.0.1:9"])
+            .current_dir(d)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut first = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let port = first
+        .split("127.0.0.1:")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let curl = |extra: &[&str]| {
+        Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "--max-time",
+                "10",
+                "--cacert",
+                "ca.pem",
+            ])
+            .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+            .args(extra)
+            .arg(format!("https://localhost:{port}/x"))
+            .current_dir(d)
+            .status()
+            .unwrap();
+    };
+    curl(&[]);
+    curl(&["--cert", "old.pem", "--key", "old.key"]);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status();
+    let _ = child.0.wait();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut err).unwrap();
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["event"] == "request_rejected")
+        .collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(lines[0]["code"], "client_cert.required");
+    assert_eq!(lines[0]["status"], 496);
+    assert_eq!(lines[0]["client_ip"], "127.0.0.1");
+    assert_eq!(lines[0]["sni"], "localhost");
+    assert_eq!(lines[1]["code"], "client_cert.expired");
+    assert_eq!(lines[1]["subject"], "CN=old");
+    assert_eq!(lines[1]["issuer"], "CN=Log CA");
+    assert!(lines[1]["not_after"].as_str().unwrap().ends_with('Z'));
+    assert!(lines[1]["serial"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(lines[1]["level"], "WARN");
+}

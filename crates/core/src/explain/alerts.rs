@@ -169,7 +169,7 @@ pub(super) fn code_for(alert: Alert, sent_by_client: bool) -> (Code, u8, String)
             48 => (CertUntrustedRoot, "the client does not trust the CA that issued the server's certificate"),
             70 => (HandshakeProtocolVersion, "the client supports none of the server's TLS versions"),
             71 => (HandshakeNoSharedCipher, "the client finds the server's parameters too weak"),
-            42 | 46 => (HandshakeAlert, "the client refused the server's certificate (untrusted CA, expired or wrong name; the client's own error says which)"),
+            42 | 46 => (CertRejected, "the client refused the server's certificate without saying why (untrusted CA, expired or wrong name; the client's own error says which)"),
             _ => (HandshakeAlert, "the client aborted the handshake"),
         };
         let weight = if code == HandshakeAlert { 40 } else { 80 };

@@ -106,10 +106,11 @@ pub(super) static PATTERNS: &[Pattern] = &[
     pe(HandshakeProtocolVersion, Rustls, r"peer is incompatible: \w*(?:Version|Tls1[23])\w*|peer is incompatible: SupportedVersionsExtensionRequired"),
     // handshake.no_shared_cipher
     p(HandshakeNoSharedCipher, r"(?i)no[ _]shared[ _]cipher|no ciphers available|no cipher suite supported by both client and server|NoCipherSuitesInCommon|insufficient[ _]security|no suitable signature algorithm|NO_SUITABLE_SIGNATURE_ALGORITHM|no shared signature algorithms"),
-    // handshake.alert (the vaguer abort symptoms; named alerts are handled in alerts.rs)
-    pe(HandshakeAlert, Java, r"Remote host terminated the handshake|Remote host closed connection during handshake"),
-    pw(HandshakeAlert, GENERIC, r"(?i)unexpected eof while reading|UNEXPECTED_EOF_WHILE_READING|EOF occurred in violation of protocol|Client network socket disconnected before secure TLS connection was established|Received an unexpected EOF or 0 bytes from the transport stream|remote party has closed the transport stream|peer closed connection in SSL handshake", "The peer closed the connection during the handshake without an alert; servers that require a client certificate sometimes do this. Run `certgate doctor URL`."),
-    pw(HandshakeAlert, VAGUE, r"(?i)\bECONNRESET\b|connection reset by peer", "The peer reset the connection; during a TLS handshake this usually means it refused something (version, certificate). Run `certgate doctor URL`."),
+    // handshake.alert / handshake.incomplete (aborts with and without an alert; named alerts
+    // are handled in alerts.rs)
+    pe(HandshakeIncomplete, Java, r"Remote host terminated the handshake|Remote host closed connection during handshake"),
+    pw(HandshakeIncomplete, GENERIC, r"(?i)unexpected eof while reading|UNEXPECTED_EOF_WHILE_READING|EOF occurred in violation of protocol|Client network socket disconnected before secure TLS connection was established|Received an unexpected EOF or 0 bytes from the transport stream|remote party has closed the transport stream|peer closed connection in SSL handshake", "The peer closed the connection during the handshake without an alert; servers that require a client certificate sometimes do this. Run `certgate doctor URL`."),
+    pw(HandshakeIncomplete, VAGUE, r"(?i)\bECONNRESET\b|connection reset by peer", "The peer reset the connection; during a TLS handshake this usually means it refused something (version, certificate). Run `certgate doctor URL`."),
     // cert.expired
     p(CertExpired, r"(?i)certificate has expired|\bCERT_HAS_EXPIRED\b"),
     pe(CertExpired, Java, r"CertificateExpiredException|NotAfter: "),

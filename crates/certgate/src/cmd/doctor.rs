@@ -102,6 +102,13 @@ impl Style {
         }
     }
 
+    /// For text written to stderr.
+    pub fn detect_stderr() -> Style {
+        Style {
+            colour: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        }
+    }
+
     fn paint(self, code: &str, s: &str) -> String {
         if self.colour {
             format!("\x1b[{code}m{s}\x1b[0m")

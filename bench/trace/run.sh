@@ -42,6 +42,8 @@ for fi, f in enumerate(files):
     i = 24
     while i + 16 <= len(d):
         n = struct.unpack('<I', d[i+8:i+12])[0]
+        if i + 16 + n > len(d):
+            break           # truncated.pcap ends inside a packet
         pkts.append((fi, d[i:i+16+n])); i += 16 + n
 with open(out_path, 'wb') as o:
     o.write(head); written, copy = 24, 0

@@ -132,6 +132,22 @@ fn tree() -> Tree {
         0o644,
     );
 
+    let inline = ca.issue(&LeafSpec::server(&["k8s-inline.test"])).unwrap();
+    let indent = |pem: &str| {
+        pem.lines()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>()
+    };
+    write(
+        &root.join("k8s/inline.yml"),
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: inline\nstringData:\n  tls.crt: |\n{}  tls.key: |\n{}",
+            indent(&inline.cert_pem),
+            indent(&inline.key_pem)
+        ),
+        0o600,
+    );
+
     // two different certificates on one key pair
     let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     for name in ["reuse-a", "reuse-b"] {
@@ -192,6 +208,9 @@ fn a_tree_of_expired_expiring_and_good_certificates_is_reported_in_json_and_exit
     let k8s = by_cn(&v, "k8s.test");
     assert_eq!(k8s["locations"][0]["format"], "kubernetes_secret");
     assert_eq!(k8s["private_key"]["found"], true);
+    let inline = by_cn(&v, "k8s-inline.test");
+    assert_eq!(inline["locations"][0]["format"], "kubernetes_secret");
+    assert_eq!(inline["private_key"]["files"][0]["mode"], "0600");
 
     // the root appears in root.pem and inside the PKCS#12 bundle: one entry, two locations
     let root = by_cn(&v, "Inventory Test Root");
@@ -247,6 +266,12 @@ fn the_table_lists_soonest_expiry_first_and_names_the_problem() {
         "{text}"
     );
     assert!(text.contains("private keys readable by others:"), "{text}");
+    // no progress bar or logs when stderr is not a terminal
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         text.contains("3 certificates (1 expired, 1 expiring within 30 days, 1 ok)"),
         "{text}"

@@ -404,7 +404,16 @@ async fn handle(shared: &Shared, conn: &Conn, mut req: Request<Incoming>) -> Res
             req.headers(),
         )
     };
-    match decide(route, &cert) {
+    let h2 = req.version() == http::Version::HTTP_2;
+    // What the error page needs from the request (format and client ecosystem), kept before the
+    // request is handed to the upstream.
+    let mut answer_hints = http::HeaderMap::new();
+    for h in [http::header::ACCEPT, http::header::USER_AGENT] {
+        if let Some(v) = req.headers().get(&h) {
+            answer_hints.insert(h, v.clone());
+        }
+    }
+    let mut resp = match decide(route, &cert) {
         Decision::Reject { status, finding } => reject(status, &finding, &req),
         Decision::Forward { verify, identity } => {
             set_identity_headers(
@@ -456,12 +465,17 @@ async fn handle(shared: &Shared, conn: &Conn, mut req: Request<Incoming>) -> Res
                             accepted_issuers: vec![],
                             nginx_compat: loaded.nginx_compat,
                         },
-                        &http::HeaderMap::new(),
+                        &answer_hints,
                     )
                 }
             }
         }
+    };
+    if h2 {
+        // Connection-specific headers are not allowed in HTTP/2 (RFC 9113 §8.2.2).
+        resp.headers_mut().remove(http::header::CONNECTION);
     }
+    resp
 }
 
 /// The structured log line of a rejected request (DESIGN.md §4: IP, SNI, route, code, cert facts).

@@ -314,3 +314,15 @@ async fn rsa1024_and_sha1_server_certificates_are_weak() {
         assert_eq!(d.verdict(), want, "{name}: {:#?}", d.findings);
     }
 }
+
+#[tokio::test]
+async fn capture_chain_reads_a_tls10_only_servers_chain() {
+    let c = case();
+    let (cert, key) = c.good_server();
+    let s = server!(cert, key, &["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]);
+    let chain =
+        certgate_probe::capture_chain("127.0.0.1", s.port, "localhost", Duration::from_secs(5))
+            .await
+            .unwrap();
+    assert_eq!(chain.len(), 2);
+}

@@ -357,7 +357,15 @@ pub async fn get(
         .header("host", "localhost")
         .body(http_body_util::Empty::new())
         .unwrap();
-    let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+    let resp = sender.send_request(req).await.map_err(|e| {
+        let mut t = e.to_string();
+        let mut cur = std::error::Error::source(&e);
+        while let Some(c) = cur {
+            t += &format!(": {c}");
+            cur = c.source();
+        }
+        t
+    })?;
     let status = resp.status().as_u16();
     let _ = resp.into_body().collect().await;
     Ok(status)

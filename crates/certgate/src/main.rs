@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod cmd;
+mod out;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

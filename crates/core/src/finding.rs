@@ -82,15 +82,17 @@ impl Finding {
     }
 }
 
-/// Picks the finding to fix first: local problems, then transport → handshake → server
-/// certificate → client certificate → HTTP → upstream (DESIGN.md §2); within an area, errors
-/// before warnings, then the order in which the analysis reported them. Info findings never win.
+/// Picks the finding to fix first. Errors beat warnings whatever their area: a warning (a weak
+/// key, a chain sent out of order) does not stop the connection, so it never "applies first" in
+/// the sense of DESIGN.md §2. Among findings of the same severity: local problems, then
+/// transport → handshake → server certificate → client certificate → HTTP → upstream, then the
+/// order in which the analysis reported them. Info findings never win.
 pub fn rank(findings: &[Finding]) -> Option<&Finding> {
     findings
         .iter()
         .enumerate()
         .filter(|(_, f)| f.severity > Severity::Info && f.code != Code::Ok)
-        .min_by_key(|(i, f)| (f.code.area(), std::cmp::Reverse(f.severity), *i))
+        .min_by_key(|(i, f)| (std::cmp::Reverse(f.severity), f.code.area(), *i))
         .map(|(_, f)| f)
 }
 
@@ -169,6 +171,19 @@ mod tests {
         info.severity = Severity::Info;
         assert_eq!(verdict(&[info]), Code::Ok);
         assert_eq!(verdict(&[]), Code::Ok);
+    }
+
+    #[test]
+    fn a_server_cert_warning_never_outranks_a_client_cert_error() {
+        // Regression: area used to be compared before severity, so a weak server key (warning)
+        // became the verdict while the client certificate was being rejected.
+        let all = [f(Code::CertWeakKey), f(Code::ClientCertRequired)];
+        assert_eq!(verdict(&all), Code::ClientCertRequired);
+        let all = [f(Code::CertChainOrder), f(Code::HttpPlainToTls)];
+        assert_eq!(verdict(&all), Code::HttpPlainToTls);
+        // With only warnings, area order still applies.
+        let all = [f(Code::CertChainOrder), f(Code::CertWeakKey)];
+        assert_eq!(verdict(&all), Code::CertChainOrder);
     }
 
     #[test]

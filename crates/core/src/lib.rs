@@ -5,6 +5,7 @@
 
 pub mod analyse;
 pub mod code;
+pub mod evidence;
 pub mod finding;
 pub mod wire;
 pub mod x509;

@@ -53,6 +53,12 @@ impl fmt::Display for CipherSuite {
     }
 }
 
+impl Serialize for CipherSuite {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 /// A TLS alert description (RFC 8446 §6, RFC 5246 §7.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Alert(pub u8);

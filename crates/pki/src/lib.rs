@@ -3,6 +3,11 @@
 //! valid, wrong EKU, weak keys). Analysis of certificates lives in `certgate-core`, not here.
 #![forbid(unsafe_code)]
 
+mod read;
+pub use read::{
+    certs_from_bytes, check_key_matches, read_certs, read_crls, read_identity, read_key, Identity,
+};
+
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason,
@@ -19,15 +24,32 @@ pub enum PkiError {
     #[error("cannot create certificate: {0}")]
     Rcgen(#[from] rcgen::Error),
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
     /// A file did not hold what was expected.
-    #[error("{path}: {why}")]
+    #[error("{}: {why}", path.display())]
     Invalid { path: PathBuf, why: String },
+    /// The private key is encrypted with a passphrase; certgate needs it in the clear.
+    #[error("{path}: the private key is encrypted; decrypt it first (openssl pkey -in {path} -out plain.key)", path = .path.display())]
+    EncryptedKey { path: PathBuf },
+    /// The private key does not belong to the certificate (`client_cert.key_mismatch`).
+    #[error("{key} does not belong to the certificate in {cert} (the public keys differ)", key = .key.display(), cert = .cert.display())]
+    KeyMismatch { cert: PathBuf, key: PathBuf },
+}
+
+impl PkiError {
+    /// The reason code this error stands for, when it is a finding about the user's files
+    /// rather than a plain I/O failure (a key that does not match → `client_cert.key_mismatch`).
+    pub fn code(&self) -> Option<certgate_core::Code> {
+        match self {
+            PkiError::KeyMismatch { .. } => Some(certgate_core::Code::ClientCertKeyMismatch),
+            _ => None,
+        }
+    }
 }
 
 /// Key algorithm for a new key pair.
@@ -287,44 +309,7 @@ impl Ca {
     pub fn issue(&self, spec: &LeafSpec) -> Result<Issued, PkiError> {
         let key = spec.key.generate()?;
         let issuer = self.issuer()?;
-        let mut p = CertificateParams::new(Vec::<String>::new())?;
-        p.distinguished_name = rcgen::DistinguishedName::new();
-        p.distinguished_name
-            .push(DnType::CommonName, spec.cn.as_str());
-        if let Some(ou) = &spec.ou {
-            p.distinguished_name
-                .push(DnType::OrganizationalUnitName, ou.as_str());
-        }
-        for n in &spec.names {
-            p.subject_alt_names
-                .push(match n.parse::<std::net::IpAddr>() {
-                    Ok(ip) => SanType::IpAddress(ip),
-                    Err(_) => SanType::DnsName(n.as_str().try_into()?),
-                });
-        }
-        for u in &spec.uris {
-            p.subject_alt_names
-                .push(SanType::URI(u.as_str().try_into()?));
-        }
-        p.is_ca = IsCa::ExplicitNoCa;
-        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        if matches!(spec.key, KeyAlg::Rsa2048 | KeyAlg::Rsa3072) {
-            p.key_usages.push(KeyUsagePurpose::KeyEncipherment);
-        }
-        p.extended_key_usages = match &spec.eku {
-            Some(e) => e.clone(),
-            None => vec![match spec.purpose {
-                Purpose::Server => ExtendedKeyUsagePurpose::ServerAuth,
-                Purpose::Client => ExtendedKeyUsagePurpose::ClientAuth,
-            }],
-        };
-        p.not_before = spec.validity.not_before;
-        p.not_after = spec.validity.not_after;
-        p.serial_number = Some(SerialNumber::from(
-            spec.serial.unwrap_or_else(random_serial),
-        ));
-        p.use_authority_key_identifier_extension = true;
-        let cert = p.signed_by(&key, &issuer)?;
+        let cert = leaf_params(spec)?.signed_by(&key, &issuer)?;
         let serial_hex = serial_of(cert.der());
         Ok(Issued {
             chain_pem: cert.pem() + &self.chain_below_root(),
@@ -427,6 +412,60 @@ impl Ca {
         let key = KeyPair::from_pem(&self.key_pem)?;
         Ok(Issuer::from_ca_cert_pem(&self.cert_pem, key)?)
     }
+}
+
+/// A self-signed leaf certificate (not a CA): what a quick dev setup often serves.
+pub fn self_signed(spec: &LeafSpec) -> Result<Issued, PkiError> {
+    let key = spec.key.generate()?;
+    let cert = leaf_params(spec)?.self_signed(&key)?;
+    Ok(Issued {
+        chain_pem: cert.pem(),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
+        der: cert.der().clone(),
+        serial_hex: serial_of(cert.der()),
+    })
+}
+
+fn leaf_params(spec: &LeafSpec) -> Result<CertificateParams, PkiError> {
+    let mut p = CertificateParams::new(Vec::<String>::new())?;
+    p.distinguished_name = rcgen::DistinguishedName::new();
+    p.distinguished_name
+        .push(DnType::CommonName, spec.cn.as_str());
+    if let Some(ou) = &spec.ou {
+        p.distinguished_name
+            .push(DnType::OrganizationalUnitName, ou.as_str());
+    }
+    for n in &spec.names {
+        p.subject_alt_names
+            .push(match n.parse::<std::net::IpAddr>() {
+                Ok(ip) => SanType::IpAddress(ip),
+                Err(_) => SanType::DnsName(n.as_str().try_into()?),
+            });
+    }
+    for u in &spec.uris {
+        p.subject_alt_names
+            .push(SanType::URI(u.as_str().try_into()?));
+    }
+    p.is_ca = IsCa::ExplicitNoCa;
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    if matches!(spec.key, KeyAlg::Rsa2048 | KeyAlg::Rsa3072) {
+        p.key_usages.push(KeyUsagePurpose::KeyEncipherment);
+    }
+    p.extended_key_usages = match &spec.eku {
+        Some(e) => e.clone(),
+        None => vec![match spec.purpose {
+            Purpose::Server => ExtendedKeyUsagePurpose::ServerAuth,
+            Purpose::Client => ExtendedKeyUsagePurpose::ClientAuth,
+        }],
+    };
+    p.not_before = spec.validity.not_before;
+    p.not_after = spec.validity.not_after;
+    p.serial_number = Some(SerialNumber::from(
+        spec.serial.unwrap_or_else(random_serial),
+    ));
+    p.use_authority_key_identifier_extension = true;
+    Ok(p)
 }
 
 fn ca_params(spec: &CaSpec) -> CertificateParams {

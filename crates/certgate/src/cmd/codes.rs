@@ -1,62 +1,165 @@
-//! `certgate codes`: the reason-code catalogue, as text or JSON, straight from core's knowledge base.
+//! `certgate codes [CODE]`: the reason-code catalogue, as text, JSON or Markdown, straight from
+//! core's knowledge base. `docs/codes.md` is this command's `--markdown` output (a test checks).
 
-use certgate_core::{Code, Ecosystem};
+use crate::out;
+use certgate_core::{Code, Ecosystem, Severity};
 use serde_json::{json, Value};
+use std::fmt::Write as _;
 use std::process::ExitCode;
 
-/// Print the catalogue of reason codes.
+/// Print the catalogue of reason codes, or everything about one code.
 #[derive(clap::Args)]
 pub struct Args {
+    /// One code (e.g. `client_cert.required`) to show with its fix for every client ecosystem.
+    code: Option<String>,
     /// Print one JSON document instead of text.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "markdown")]
     json: bool,
+    /// Print Markdown (the source of docs/codes.md).
+    #[arg(long)]
+    markdown: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&catalogue_json())?);
+    let codes: Vec<Code> = match &args.code {
+        None => Code::ALL.to_vec(),
+        Some(s) => match s.parse::<Code>() {
+            Ok(c) => vec![c],
+            Err(e) => anyhow::bail!("{e}; `certgate codes` lists them all"),
+        },
+    };
+    let text = if args.json {
+        let doc = match (&args.code, codes.as_slice()) {
+            (Some(_), [c]) => code_json(*c),
+            _ => catalogue_json(),
+        };
+        serde_json::to_string_pretty(&doc)? + "\n"
+    } else if args.markdown {
+        markdown(&codes, args.code.is_none())
+    } else if args.code.is_some() {
+        codes.iter().map(|&c| detail_text(c)).collect()
     } else {
-        for &c in Code::ALL {
-            let k = c.knowledge();
-            println!("{:<28} {:<8} {}", c.as_str(), severity(c), k.title);
-            println!("{:<37} fix: {}", "", k.fix);
-        }
-    }
+        list_text()
+    };
+    out::print(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 
 fn severity(c: Code) -> &'static str {
     match c.severity() {
-        certgate_core::Severity::Info => "info",
-        certgate_core::Severity::Warning => "warning",
-        certgate_core::Severity::Error => "error",
+        Severity::Info => "info",
+        Severity::Warning => "warning",
+        Severity::Error => "error",
     }
 }
 
-/// The catalogue as JSON: `{"codes": [{"code", "severity", "title", "explanation", "fix", "fixes"}]}`.
-pub fn catalogue_json() -> Value {
-    let codes: Vec<Value> = Code::ALL
-        .iter()
-        .map(|&c| {
-            let k = c.knowledge();
-            let fixes: serde_json::Map<String, Value> = Ecosystem::ALL
-                .iter()
-                .filter_map(|&e| {
-                    k.fixes
-                        .iter()
-                        .find(|(x, _)| *x == e)
-                        .map(|(_, f)| (e.as_str().to_string(), Value::from(*f)))
-                })
-                .collect();
-            json!({
-                "code": c.as_str(),
-                "severity": severity(c),
-                "title": k.title,
-                "explanation": k.explanation,
-                "fix": k.fix,
-                "fixes": fixes,
-            })
-        })
+fn list_text() -> String {
+    let mut s = String::new();
+    for &c in Code::ALL {
+        let k = c.knowledge();
+        let _ = writeln!(s, "{:<28} {:<8} {}", c.as_str(), severity(c), k.title);
+        let _ = writeln!(s, "{:<37} fix: {}", "", k.fix);
+    }
+    s.push_str("\n`certgate codes CODE` shows one code with the fix for each client ecosystem.\n");
+    s
+}
+
+fn detail_text(c: Code) -> String {
+    let k = c.knowledge();
+    let mut s = String::new();
+    let _ = writeln!(s, "{} ({}): {}\n", c.as_str(), severity(c), k.title);
+    let _ = writeln!(s, "{}\n", k.explanation);
+    let _ = writeln!(s, "Fix: {}", k.fix);
+    for e in c.fixed_by() {
+        let _ = writeln!(s, "\n  {}:\n    {}", e.label(), c.fix_for(e));
+    }
+    s
+}
+
+/// One code as JSON: `{"code", "severity", "area", "title", "explanation", "fix", "fixes"}`.
+pub fn code_json(c: Code) -> Value {
+    let k = c.knowledge();
+    let fixes: serde_json::Map<String, Value> = c
+        .fixed_by()
+        .into_iter()
+        .map(|e| (e.as_str().to_string(), Value::from(c.fix_for(e))))
         .collect();
-    json!({ "codes": codes })
+    json!({
+        "code": c.as_str(),
+        "severity": severity(c),
+        "area": c.area(),
+        "title": k.title,
+        "explanation": k.explanation,
+        "fix": k.fix,
+        "fixes": fixes,
+    })
+}
+
+/// The catalogue as JSON: `{"ecosystems": {...}, "codes": [code_json...]}`.
+pub fn catalogue_json() -> Value {
+    let ecosystems: serde_json::Map<String, Value> = Ecosystem::ALL
+        .iter()
+        .map(|e| (e.as_str().to_string(), Value::from(e.label())))
+        .collect();
+    let codes: Vec<Value> = Code::ALL.iter().map(|&c| code_json(c)).collect();
+    json!({ "ecosystems": ecosystems, "codes": codes })
+}
+
+/// Markdown for `codes`; `whole` adds the heading, the summary table and the regeneration note.
+fn markdown(codes: &[Code], whole: bool) -> String {
+    let mut s = String::new();
+    if whole {
+        s.push_str("# Reason codes\n\n");
+        s.push_str(
+            "<!-- Generated by `certgate codes --markdown`; do not edit. Regenerate with\n     \
+             `UPDATE_DOCS=1 cargo test -p certgate --test codes_doc`. -->\n\n",
+        );
+        s.push_str(
+            "Every problem certgate names carries one of these stable codes: in HTTP 495/496/497 \
+             bodies, `doctor`, `call`, `explain` and `cert verify` output, logs and metrics. A \
+             code never changes meaning. `certgate codes CODE` prints one entry; `--json` prints \
+             the catalogue for scripts.\n\n",
+        );
+        s.push_str("| code | severity | title |\n|---|---|---|\n");
+        for &c in codes {
+            let _ = writeln!(
+                s,
+                "| [`{}`](#{}) | {} | {} |",
+                c.as_str(),
+                anchor(c),
+                severity(c),
+                c.title()
+            );
+        }
+        s.push('\n');
+    }
+    for &c in codes {
+        let k = c.knowledge();
+        let _ = writeln!(s, "## `{}`\n", c.as_str());
+        let _ = writeln!(s, "**{}** — severity {}.\n", k.title, severity(c));
+        let _ = writeln!(s, "{}\n", k.explanation);
+        let _ = writeln!(s, "**Fix:** {}\n", k.fix);
+        let by = c.fixed_by();
+        if !by.is_empty() {
+            s.push_str("| client | fix |\n|---|---|\n");
+            for e in by {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} |",
+                    e.label(),
+                    c.fix_for(e).replace('|', "\\|")
+                );
+            }
+            s.push('\n');
+        }
+    }
+    s
+}
+
+/// The GitHub anchor of a code's heading (`## \`cert.expired\`` → `certexpired`).
+fn anchor(c: Code) -> String {
+    c.as_str()
+        .chars()
+        .filter(|ch| ch.is_ascii_alphanumeric() || *ch == '_')
+        .collect()
 }

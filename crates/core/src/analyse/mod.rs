@@ -3,3 +3,7 @@
 
 pub mod chain;
 pub mod client_cert;
+pub mod handshake;
+pub mod inventory;
+pub mod probe;
+pub mod protocol;

@@ -100,6 +100,20 @@ codes! {
     UpstreamUnavailable => "upstream.unavailable", Upstream, Error;
     /// The upstream did not answer in time.
     UpstreamTimeout => "upstream.timeout", Upstream, Error;
+    /// The certificate expires within the warning window (inventory `--warn-days`).
+    CertExpiringSoon => "cert.expiring_soon", ServerCert, Warning;
+    /// The same key pair is used by more than one certificate.
+    CertKeyReused => "cert.key_reused", ServerCert, Warning;
+    /// A private key file can be read or changed by users other than its owner (and group).
+    KeyPermissionsTooOpen => "key.permissions_too_open", Local, Warning;
+    /// The client refused the server's certificate without saying precisely why.
+    CertRejected => "cert.rejected", ServerCert, Error;
+    /// The handshake did not finish and no alert says why.
+    HandshakeIncomplete => "handshake.incomplete", Handshake, Warning;
+    /// The server still accepts TLS 1.0/1.1 or SSLv3 beside modern versions.
+    HandshakeLegacyVersion => "handshake.legacy_version", Handshake, Warning;
+    /// The server accepts weak cipher suites (RC4, 3DES, export, NULL, anonymous).
+    HandshakeWeakCipher => "handshake.weak_cipher", Handshake, Warning;
 }
 
 /// Where a problem sits. Verdict precedence follows this order (DESIGN.md §2): transport →
@@ -159,6 +173,24 @@ impl Ecosystem {
         Ecosystem::Nginx,
     ];
 
+    /// The client ecosystems (everything but the nginx server configuration).
+    pub const CLIENTS: &'static [Ecosystem] = &[
+        Ecosystem::Curl,
+        Ecosystem::Openssl,
+        Ecosystem::PythonRequests,
+        Ecosystem::Node,
+        Ecosystem::Java,
+        Ecosystem::Go,
+        Ecosystem::PhpCurl,
+        Ecosystem::Dotnet,
+        Ecosystem::Rustls,
+    ];
+
+    /// Looks an ecosystem up by its identifier (`python_requests`).
+    pub fn from_id(id: &str) -> Option<Self> {
+        Ecosystem::ALL.iter().copied().find(|e| e.as_str() == id)
+    }
+
     /// Stable identifier used in JSON and on the command line.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -206,6 +238,29 @@ impl Code {
     /// The generic fix.
     pub fn fix(self) -> &'static str {
         self.knowledge().fix
+    }
+
+    /// The ecosystems whose users can act on this code, so that the knowledge base owes each of
+    /// them a specific fix: nobody for `ok`, the server operator (nginx) for upstream problems,
+    /// the clients for local files, everybody otherwise.
+    pub fn applies_to(self) -> &'static [Ecosystem] {
+        match self.area() {
+            Area::None => &[],
+            Area::Upstream => &[Ecosystem::Nginx],
+            Area::Local => Ecosystem::CLIENTS,
+            _ => Ecosystem::ALL,
+        }
+    }
+
+    /// The ecosystems that have a specific fix in the knowledge base, in display order. Empty for
+    /// a code with only a generic entry; otherwise equal to [`Code::applies_to`] (tested).
+    pub fn fixed_by(self) -> Vec<Ecosystem> {
+        let fixes = self.knowledge().fixes;
+        Ecosystem::ALL
+            .iter()
+            .copied()
+            .filter(|e| fixes.iter().any(|(x, _)| x == e))
+            .collect()
     }
 
     /// The fix for one ecosystem, falling back to the generic one.
@@ -274,6 +329,99 @@ mod tests {
             assert!(!k.explanation.is_empty(), "{c} has no explanation");
             assert!(!k.fix.is_empty(), "{c} has no fix");
         }
+    }
+
+    /// The codes of DESIGN.md §2: each must carry a specific fix for every ecosystem it applies
+    /// to. Codes added later may start with a generic entry only (no per-ecosystem fixes).
+    const DESIGN_CODES: &[&str] = &[
+        "ok",
+        "dns.resolution_failed",
+        "tcp.connection_refused",
+        "tcp.timeout",
+        "handshake.not_tls",
+        "handshake.protocol_version",
+        "handshake.no_shared_cipher",
+        "handshake.alert",
+        "cert.expired",
+        "cert.not_yet_valid",
+        "cert.hostname_mismatch",
+        "cert.self_signed",
+        "cert.untrusted_root",
+        "cert.incomplete_chain",
+        "cert.chain_order",
+        "cert.revoked",
+        "cert.weak_key",
+        "cert.weak_signature",
+        "cert.wrong_usage",
+        "client_cert.required",
+        "client_cert.rejected",
+        "client_cert.expired",
+        "client_cert.not_yet_valid",
+        "client_cert.untrusted",
+        "client_cert.revoked",
+        "client_cert.wrong_usage",
+        "client_cert.not_allowed",
+        "client_cert.key_mismatch",
+        "http.plain_to_tls",
+        "upstream.unavailable",
+        "upstream.timeout",
+    ];
+
+    #[test]
+    fn every_design_code_is_in_the_catalogue() {
+        for s in DESIGN_CODES {
+            assert!(
+                s.parse::<Code>().is_ok(),
+                "DESIGN.md §2 code {s} is missing"
+            );
+        }
+    }
+
+    #[test]
+    fn every_code_has_a_specific_fix_for_every_ecosystem_it_applies_to() {
+        let mut generic_only = Vec::new();
+        for &c in Code::ALL {
+            let k = c.knowledge();
+            for (e, f) in k.fixes {
+                assert!(!f.trim().is_empty(), "{c}: empty fix for {}", e.as_str());
+                assert!(
+                    c.applies_to().contains(e),
+                    "{c}: fix for {} which it does not apply to",
+                    e.as_str()
+                );
+                assert_eq!(
+                    k.fixes.iter().filter(|(x, _)| x == e).count(),
+                    1,
+                    "{c}: two fixes for {}",
+                    e.as_str()
+                );
+            }
+            let by = c.fixed_by();
+            if by.is_empty() && !c.applies_to().is_empty() {
+                assert!(
+                    !DESIGN_CODES.contains(&c.as_str()),
+                    "{c} (a DESIGN.md §2 code) has no per-ecosystem fixes"
+                );
+                generic_only.push(c.as_str());
+                continue;
+            }
+            assert_eq!(
+                by,
+                c.applies_to(),
+                "{c}: per-ecosystem fixes must cover exactly {:?}",
+                c.applies_to()
+            );
+            for &e in c.applies_to() {
+                assert_ne!(
+                    c.fix_for(e),
+                    k.fix,
+                    "{c}: fix for {} repeats the generic fix",
+                    e.as_str()
+                );
+            }
+        }
+        // Visible in `cargo test -- --nocapture`: codes that still rely on the generic fix.
+        eprintln!("codes with a generic fix only: {generic_only:?}");
     }
 
     #[test]

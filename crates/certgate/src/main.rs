@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the mTLS gateway (no arguments: embedded demo with a dev PKI and an echo upstream).
-    Serve(cmd::serve::Args),
+    Serve(Box<cmd::serve::Args>),
     /// Diagnose a TLS/mTLS endpoint and name one root cause with its fix.
     Doctor(cmd::doctor::Args),
     /// Call an API like curl; on failure print the diagnosis instead of a raw error.
@@ -41,7 +41,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(a) => cmd::serve::run(a),
+        Command::Serve(a) => cmd::serve::run(*a),
         Command::Doctor(a) => cmd::doctor::run(a),
         Command::Call(a) => cmd::call::run(a),
         Command::Explain(a) => cmd::explain::run(a),

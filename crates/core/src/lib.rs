@@ -6,6 +6,7 @@
 pub mod analyse;
 pub mod code;
 pub mod evidence;
+pub mod explain;
 pub mod finding;
 pub mod wire;
 pub mod x509;

@@ -607,8 +607,9 @@ fn days_text(d: i64) -> String {
     }
 }
 
-/// RFC 3339 text of a time (UTC), for messages and evidence.
+/// RFC 3339 text of a time (UTC, whole seconds), for messages and evidence.
 pub fn rfc3339(t: OffsetDateTime) -> String {
+    let t = t.replace_nanosecond(0).unwrap_or(t);
     t.to_offset(time::UtcOffset::UTC)
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| t.to_string())

@@ -415,3 +415,62 @@ fn facts_read_names_keys_and_fingerprints() {
     assert_eq!(expired_lint[0].code, Code::CertExpired);
     assert!(CertFacts::from_der(b"garbage").is_err());
 }
+
+/// Untrusted bytes from a peer: every truncation and many single-byte corruptions of a real
+/// chain must give facts or an error, and the analysis a finding, never a panic.
+#[test]
+fn truncated_and_corrupted_certificates_never_panic() {
+    let p = pki();
+    let leaf = p.inter.issue(&LeafSpec::server(&["localhost"])).unwrap();
+    let good = leaf.der.to_vec();
+    let anchors = vec![p.root.der.clone()];
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut variants: Vec<Vec<u8>> = (0..good.len()).map(|n| good[..n].to_vec()).collect();
+    for _ in 0..2000 {
+        // xorshift: deterministic, so a failure is reproducible
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let mut v = good.clone();
+        let i = (x as usize) % v.len();
+        v[i] ^= (x >> 32) as u8 | 1;
+        variants.push(v);
+    }
+    for v in variants {
+        let _ = CertFacts::from_der(&v);
+        let sent = vec![CertificateDer::from(v), p.inter.der.clone()];
+        let f = run(&sent, &anchors, Some("localhost"), Purpose::Server);
+        let _ = verdict(&f);
+    }
+}
+
+#[test]
+fn leaf_announcing_its_issuer_by_aia_is_an_incomplete_chain_when_sent_alone() {
+    let p = pki();
+    let mut spec = LeafSpec::server(&["localhost"]);
+    spec.ca_issuers = vec!["http://pki.example/issuing.crt".into()];
+    let leaf = p.inter.issue(&spec).unwrap();
+    let facts = CertFacts::from_der(&leaf.der).unwrap();
+    assert_eq!(facts.ca_issuers, ["http://pki.example/issuing.crt"]);
+    let f = run(
+        std::slice::from_ref(&leaf.der),
+        std::slice::from_ref(&p.root.der),
+        Some("localhost"),
+        Purpose::Server,
+    );
+    assert_eq!(codes(&f), ["cert.incomplete_chain"], "{f:#?}");
+    assert_eq!(f[0].evidence["missing_subject"], "CN=Test Issuing CA");
+    assert!(
+        f[0].detail.contains("http://pki.example/issuing.crt"),
+        "{}",
+        f[0].detail
+    );
+    // Sent with its intermediate, the same leaf is fine.
+    let f = run(
+        &ders(&leaf.chain_pem),
+        std::slice::from_ref(&p.root.der),
+        Some("localhost"),
+        Purpose::Server,
+    );
+    assert!(f.is_empty(), "{f:#?}");
+}

@@ -3,15 +3,18 @@
 //! valid, wrong EKU, weak keys). Analysis of certificates lives in `certgate-core`, not here.
 #![forbid(unsafe_code)]
 
+mod crl;
 mod read;
+pub use crl::{parse_reason, read_crl_state, reason_from_code, reason_name, CrlState};
+/// Re-exported so callers can name EKUs and revocation reasons without depending on rcgen.
+pub use rcgen::{ExtendedKeyUsagePurpose, RevocationReason};
 pub use read::{
     certs_from_bytes, check_key_matches, read_certs, read_crls, read_identity, read_key, Identity,
 };
 
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType,
-    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, RevocationReason,
-    RevokedCertParams, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DnType, IsCa, Issuer,
+    KeyIdMethod, KeyPair, KeyUsagePurpose, RevokedCertParams, SanType, SerialNumber,
 };
 use rustls_pki_types::CertificateDer;
 use std::path::{Path, PathBuf};
@@ -183,6 +186,10 @@ pub struct LeafSpec {
     pub eku: Option<Vec<ExtendedKeyUsagePurpose>>,
     /// Explicit serial number; random-looking by default.
     pub serial: Option<u64>,
+    /// Authority Information Access caIssuers URLs: where clients can download the issuer.
+    /// Public CAs always set it; certgate's chain analysis takes it as the sign that a missing
+    /// issuer is an intermediate (`cert.incomplete_chain`) rather than an untrusted root.
+    pub ca_issuers: Vec<String>,
 }
 
 impl LeafSpec {
@@ -198,6 +205,7 @@ impl LeafSpec {
             validity: Validity::days_from_now(365),
             eku: None,
             serial: None,
+            ca_issuers: vec![],
         }
     }
 
@@ -213,6 +221,7 @@ impl LeafSpec {
             validity: Validity::days_from_now(365),
             eku: None,
             serial: None,
+            ca_issuers: vec![],
         }
     }
 
@@ -465,7 +474,44 @@ fn leaf_params(spec: &LeafSpec) -> Result<CertificateParams, PkiError> {
         spec.serial.unwrap_or_else(random_serial),
     ));
     p.use_authority_key_identifier_extension = true;
+    if !spec.ca_issuers.is_empty() {
+        p.custom_extensions.push(aia_extension(&spec.ca_issuers));
+    }
     Ok(p)
+}
+
+/// An Authority Information Access extension (RFC 5280 §4.2.2.1) listing `urls` as caIssuers,
+/// for callers that build their own rcgen parameters.
+pub fn aia_extension(urls: &[String]) -> rcgen::CustomExtension {
+    // AccessDescription ::= SEQUENCE { id-ad-caIssuers, [6] IA5String URI }
+    const CA_ISSUERS: [u8; 10] = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    let mut descs = vec![];
+    for u in urls {
+        let mut body = CA_ISSUERS.to_vec();
+        body.extend(der_tlv(0x86, u.as_bytes()));
+        descs.extend(der_tlv(0x30, &body));
+    }
+    // id-pe-authorityInfoAccess 1.3.6.1.5.5.7.1.1
+    rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], der_tlv(0x30, &descs))
+}
+
+fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let n = content.len();
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let bytes: Vec<u8> = n
+            .to_be_bytes()
+            .iter()
+            .copied()
+            .skip_while(|&b| b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(content);
+    out
 }
 
 fn ca_params(spec: &CaSpec) -> CertificateParams {
@@ -509,7 +555,7 @@ fn serial_of(der: &[u8]) -> String {
         .unwrap_or_default()
 }
 
-fn hex_lower(b: &[u8]) -> String {
+pub(crate) fn hex_lower(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 

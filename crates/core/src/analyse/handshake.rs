@@ -150,7 +150,7 @@ pub enum Message {
         /// Record length in bytes (ciphertext, including the AEAD tag).
         len: usize,
     },
-    /// The stream does not start with TLS: the first bytes (up to 256) are kept.
+    /// The stream does not start with TLS: the first bytes (up to 4 KiB) are kept.
     NotTls {
         /// The first bytes of the stream.
         #[serde(skip)]
@@ -181,7 +181,7 @@ impl Message {
 
     /// A NotTls message with its preview.
     pub fn not_tls(bytes: &[u8]) -> Message {
-        let bytes = bytes[..bytes.len().min(256)].to_vec();
+        let bytes = bytes[..bytes.len().min(4096)].to_vec();
         let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or(&[]);
         let preview = first_line
             .iter()

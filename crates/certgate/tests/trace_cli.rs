@@ -1,0 +1,114 @@
+//! `certgate trace pcap` run as a binary on committed captures: text, JSON, exit codes, and one
+//! clear line (exit 2) for files it cannot read.
+
+use assert_cmd::Command;
+use std::path::PathBuf;
+
+fn capture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/captures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn certgate() -> Command {
+    Command::cargo_bin("certgate").unwrap()
+}
+
+#[test]
+fn client_cert_required_capture_exits_1_and_says_who_failed_and_why() {
+    let out = certgate()
+        .args(["trace", "pcap", &capture("tls12_client_cert_required.pcap")])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("client_cert.required"), "{text}");
+    assert!(
+        text.contains("the server sent handshake_failure (40)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Certificate (empty: no certificate sent)"),
+        "{text}"
+    );
+    assert!(text.contains("fix: "), "{text}");
+}
+
+#[test]
+fn json_has_one_document_with_verdict_findings_and_timeline() {
+    let out = certgate()
+        .args([
+            "trace",
+            "pcap",
+            "--json",
+            &capture("ipv6_two_connections.pcapng"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verdict"], "client_cert.required");
+    let conns = v["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), 2);
+    assert_eq!(conns[0]["verdict"], "ok");
+    assert_eq!(conns[0]["version"], "TLSv1.3");
+    assert_eq!(conns[1]["verdict"], "client_cert.required");
+    assert_eq!(conns[1]["findings"][0]["code"], "client_cert.required");
+    assert!(conns[1]["findings"][0]["fix"].as_str().unwrap().len() > 10);
+    assert_eq!(conns[1]["timeline"][0]["message"], "ClientHello");
+    assert!(conns[1]["target"]["client"]
+        .as_str()
+        .unwrap()
+        .starts_with("[::1]:"));
+}
+
+#[test]
+fn good_capture_exits_0() {
+    let out = certgate()
+        .args(["trace", "pcap", &capture("tls13_ok.pcap")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn unreadable_and_non_capture_files_exit_2_with_one_line_naming_them() {
+    let out = certgate()
+        .args(["trace", "pcap", "/nonexistent/x.pcap"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("/nonexistent/x.pcap"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("notes.txt");
+    std::fs::write(&f, "hello, not a capture\n").unwrap();
+    let out = certgate()
+        .args(["trace", "pcap", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("is not a pcap or pcapng capture"), "{err}");
+}
+
+#[test]
+fn truncated_capture_reports_connections_and_warns_on_stderr() {
+    let out = certgate()
+        .args(["trace", "pcap", &capture("truncated.pcap")])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("truncated capture"), "{err}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("handshake.incomplete"), "{text}");
+}

@@ -1,0 +1,486 @@
+//! The connection pipeline, one step per module: accept (bounded by `max_connections`) → detect
+//! (TLS or plain → 497) → handshake (SNI picks the rustls configuration; timeout) → identity →
+//! per request: strip spoofed headers → route → policy → forward | respond. Every rejected
+//! handshake or request gets one structured log line with the reason code.
+
+use crate::detect::{first_byte, FirstByte};
+use crate::forward::{set_identity_headers, strip_identity_headers};
+use crate::identity::ClientIdentity;
+use crate::load::Loaded;
+use crate::observe::{HandshakeEvent, Observer, RequestEvent};
+use crate::policy::{decide, select, ClientCert, Decision, Route};
+use crate::respond::{self, Body, Rejection};
+use crate::tls::{code_of_handshake_error, Resumption};
+use crate::trust::TrustStore;
+use arc_swap::ArcSwap;
+use certgate_core::{Code, Finding, Side};
+use http::{Request, Response};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use rustls_pki_types::{CertificateDer, UnixTime};
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+use tokio_rustls::LazyConfigAcceptor;
+
+/// State shared by the accept loop, every connection and the reloader.
+pub(crate) struct Shared {
+    pub loaded: ArcSwap<Loaded>,
+    pub resumption: Resumption,
+    pub observer: Arc<dyn Observer>,
+    pub live: LiveConnections,
+}
+
+/// Connections holding a client certificate, so a CRL reload can close the newly revoked ones.
+#[derive(Default)]
+pub(crate) struct LiveConnections {
+    next: AtomicU64,
+    map: Mutex<HashMap<u64, LiveEntry>>,
+}
+
+pub(crate) struct LiveEntry {
+    pub chain: Arc<Vec<CertificateDer<'static>>>,
+    pub identity: Option<Arc<ClientIdentity>>,
+    pub peer: SocketAddr,
+    pub kill: Arc<Notify>,
+}
+
+impl LiveConnections {
+    fn add(&self, e: LiveEntry) -> u64 {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        self.map.lock().expect("live lock").insert(id, e);
+        id
+    }
+    fn remove(&self, id: u64) {
+        self.map.lock().expect("live lock").remove(&id);
+    }
+
+    /// Closes live connections whose certificate a route of `loaded` now finds revoked.
+    pub fn close_revoked(&self, loaded: &Loaded, observer: &dyn Observer) -> usize {
+        let now = UnixTime::now();
+        let mut closed = 0;
+        let map = self.map.lock().expect("live lock");
+        let mut stores: Vec<&Arc<TrustStore>> = Vec::new();
+        for r in loaded
+            .routes
+            .iter()
+            .filter(|r| r.mode != crate::config::Mode::Off)
+        {
+            if !stores.iter().any(|s| Arc::ptr_eq(s, &r.trust)) {
+                stores.push(&r.trust);
+            }
+        }
+        for e in map.values() {
+            if let Some(f) = stores
+                .iter()
+                .map(|s| s.judge_uncached(&e.chain, now))
+                .find(|f| f.code == Code::ClientCertRevoked)
+            {
+                tracing::warn!(
+                    target: "certgate::gateway",
+                    event = "connection_closed",
+                    code = %f.code,
+                    client_ip = %e.peer.ip(),
+                    subject = e.identity.as_ref().map(|i| i.subject.as_str()).unwrap_or(""),
+                    serial = e.identity.as_ref().map(|i| i.serial.as_str()).unwrap_or(""),
+                    "closing a live connection: its client certificate is now revoked"
+                );
+                if let Some(id) = &e.identity {
+                    observer.revoked_connection_closed(id);
+                }
+                e.kill.notify_one();
+                closed += 1;
+            }
+        }
+        closed
+    }
+
+    pub fn count(&self) -> usize {
+        self.map.lock().expect("live lock").len()
+    }
+}
+
+/// What one TLS connection established, shared by its requests.
+struct Conn {
+    peer: SocketAddr,
+    sni: Option<String>,
+    chain: Option<Arc<Vec<CertificateDer<'static>>>>,
+    identity: Option<Arc<ClientIdentity>>,
+    /// Verdicts already computed on this connection: (generation, trust store address).
+    verdicts: Mutex<Vec<(u64, usize, Arc<Finding>)>>,
+}
+
+impl Conn {
+    /// The certificate state as `route` of generation `generation` sees it; judged at most once
+    /// per connection, route trust store and generation.
+    fn client_cert(&self, route: &Route, generation: u64) -> ClientCert {
+        let (Some(chain), Some(identity)) = (&self.chain, &self.identity) else {
+            return ClientCert::Absent(match &self.chain {
+                None => "no client certificate was presented in the TLS handshake",
+                Some(_) => "the client certificate could not be parsed",
+            });
+        };
+        let key = (generation, Arc::as_ptr(&route.trust) as usize);
+        let mut v = self.verdicts.lock().expect("verdict lock");
+        let verdict = match v.iter().find(|(g, s, _)| (*g, *s) == key) {
+            Some((_, _, f)) => f.clone(),
+            None => {
+                let f = route.trust.judge(chain, UnixTime::now());
+                v.retain(|(g, _, _)| *g == generation);
+                v.push((key.0, key.1, f.clone()));
+                f
+            }
+        };
+        ClientCert::Present {
+            identity: identity.clone(),
+            verdict,
+        }
+    }
+}
+
+/// Serves one accepted TCP connection to the end.
+pub(crate) async fn serve_connection(
+    shared: Arc<Shared>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let loaded = shared.loaded.load_full();
+    let limits = loaded.limits.clone();
+    let deadline = tokio::time::Instant::now() + limits.handshake_timeout();
+    let _ = tcp.set_nodelay(true);
+    match tokio::time::timeout_at(deadline, first_byte(&tcp)).await {
+        Ok(Ok(FirstByte::Tls)) => {}
+        Ok(Ok(FirstByte::Plain)) => return serve_plain(shared, tcp, peer, watcher).await,
+        _ => return,
+    }
+    let start = match tokio::time::timeout_at(
+        deadline,
+        LazyConfigAcceptor::new(rustls::server::Acceptor::default(), tcp),
+    )
+    .await
+    {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            handshake_failed(&shared, peer, None, &e);
+            return;
+        }
+        Err(_) => return,
+    };
+    let sni = start.client_hello().server_name().map(str::to_string);
+    let cfg = loaded.tls.for_sni(sni.as_deref());
+    let tls = match tokio::time::timeout_at(deadline, start.into_stream(cfg)).await {
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => {
+            handshake_failed(&shared, peer, sni.as_deref(), &e);
+            return;
+        }
+        Err(_) => return,
+    };
+    let (_, sc) = tls.get_ref();
+    let chain: Option<Arc<Vec<CertificateDer<'static>>>> = sc
+        .peer_certificates()
+        .filter(|c| !c.is_empty())
+        .map(|c| Arc::new(c.iter().map(|d| d.clone().into_owned()).collect()));
+    let identity = chain
+        .as_ref()
+        .and_then(|c| ClientIdentity::from_leaf(&c[0]))
+        .map(Arc::new);
+    shared.observer.handshake(&HandshakeEvent {
+        peer,
+        sni: sni.as_deref(),
+        version: sc.protocol_version(),
+        resumed: sc.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+        outcome: Ok(()),
+        identity: identity.as_deref(),
+    });
+    let conn = Arc::new(Conn {
+        peer,
+        sni,
+        chain: chain.clone(),
+        identity: identity.clone(),
+        verdicts: Mutex::new(Vec::new()),
+    });
+    let kill = Arc::new(Notify::new());
+    let live_id = chain.map(|chain| {
+        shared.live.add(super::listener::LiveEntry {
+            chain,
+            identity,
+            peer,
+            kill: kill.clone(),
+        })
+    });
+
+    let svc_shared = shared.clone();
+    let service = service_fn(move |req| {
+        let shared = svc_shared.clone();
+        let conn = conn.clone();
+        async move { Ok::<_, Infallible>(handle(&shared, &conn, req).await) }
+    });
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout())
+        .max_buf_size(limits.max_header_bytes.max(8192));
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(limits.max_header_bytes as u32)
+        .max_concurrent_streams(128)
+        .keep_alive_interval(Some(limits.header_timeout()));
+    let served = watcher.watch(builder.serve_connection(TokioIo::new(tls), service));
+    tokio::select! {
+        _ = served => {}
+        _ = kill.notified() => {}
+    }
+    if let Some(id) = live_id {
+        shared.live.remove(id);
+    }
+}
+
+fn handshake_failed(shared: &Shared, peer: SocketAddr, sni: Option<&str>, e: &std::io::Error) {
+    let code = if e.kind() == std::io::ErrorKind::InvalidData && sni.is_none() {
+        // Bytes that started like a TLS record but were not a ClientHello.
+        match code_of_handshake_error(e) {
+            Code::HandshakeAlert => Code::HandshakeNotTls,
+            c => c,
+        }
+    } else {
+        code_of_handshake_error(e)
+    };
+    tracing::warn!(
+        target: "certgate::gateway",
+        event = "handshake_rejected",
+        code = %code,
+        client_ip = %peer.ip(),
+        sni = sni.unwrap_or(""),
+        detail = %e,
+        "TLS handshake rejected"
+    );
+    shared.observer.handshake(&HandshakeEvent {
+        peer,
+        sni,
+        version: None,
+        resumed: false,
+        outcome: Err(code),
+        identity: None,
+    });
+}
+
+/// Plain HTTP on the TLS port: every request gets 497 (parsed by hyper, so any verb works).
+async fn serve_plain(
+    shared: Arc<Shared>,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let limits = shared.loaded.load().limits.clone();
+    shared.observer.handshake(&HandshakeEvent {
+        peer,
+        sni: None,
+        version: None,
+        resumed: false,
+        outcome: Err(Code::HandshakeNotTls),
+        identity: None,
+    });
+    let svc_shared = shared.clone();
+    let service = service_fn(move |req: Request<Incoming>| {
+        let shared = svc_shared.clone();
+        async move {
+            let loaded = shared.loaded.load();
+            let host = req
+                .headers()
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("this-host")
+                .to_string();
+            let finding = Finding::new(
+                Code::HttpPlainToTls,
+                Side::Client,
+                format!(
+                    "a plain HTTP request ({} {}) was sent to this TLS port; use https://{host}{}",
+                    req.method(),
+                    req.uri().path(),
+                    req.uri().path()
+                ),
+            );
+            log_rejection(peer, None, None, 497, &finding);
+            shared.observer.request(&RequestEvent {
+                peer,
+                sni: None,
+                route: None,
+                status: 497,
+                code: Some(Code::HttpPlainToTls),
+                identity: None,
+                upstream_latency: None,
+            });
+            Ok::<_, Infallible>(respond::reject(
+                &Rejection {
+                    status: 497,
+                    finding: &finding,
+                    accepted_issuers: vec![],
+                    nginx_compat: loaded.nginx_compat,
+                },
+                req.headers(),
+            ))
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout())
+        .max_buf_size(limits.max_header_bytes.max(8192))
+        .keep_alive(false)
+        .serve_connection(TokioIo::new(tcp), service);
+    let _ = watcher.watch(conn).await;
+}
+
+/// One request: strip → route → policy → forward or respond.
+async fn handle(shared: &Shared, conn: &Conn, mut req: Request<Incoming>) -> Response<Body> {
+    // First, always: nothing the client sends may pose as the gateway's identity headers.
+    strip_identity_headers(req.headers_mut());
+    let loaded = shared.loaded.load_full();
+    let path = req.uri().path().to_string();
+    let Some(route) = select(&loaded.routes, conn.sni.as_deref(), &path) else {
+        shared.observer.request(&RequestEvent {
+            peer: conn.peer,
+            sni: conn.sni.as_deref(),
+            route: None,
+            status: 404,
+            code: None,
+            identity: conn.identity.as_deref(),
+            upstream_latency: None,
+        });
+        return respond::no_route(&path, loaded.nginx_compat);
+    };
+    let label = route.label();
+    let cert = conn.client_cert(route, loaded.generation);
+    let reject = |status: u16, finding: &Finding, req: &Request<Incoming>| {
+        log_rejection(
+            conn.peer,
+            conn.sni.as_deref(),
+            Some(&label),
+            status,
+            finding,
+        );
+        shared.observer.request(&RequestEvent {
+            peer: conn.peer,
+            sni: conn.sni.as_deref(),
+            route: Some(&label),
+            status,
+            code: Some(finding.code),
+            identity: conn.identity.as_deref(),
+            upstream_latency: None,
+        });
+        respond::reject(
+            &Rejection {
+                status,
+                finding,
+                accepted_issuers: if matches!(status, 495 | 496) {
+                    route.trust.issuer_names()
+                } else {
+                    vec![]
+                },
+                nginx_compat: loaded.nginx_compat,
+            },
+            req.headers(),
+        )
+    };
+    match decide(route, &cert) {
+        Decision::Reject { status, finding } => reject(status, &finding, &req),
+        Decision::Forward { verify, identity } => {
+            set_identity_headers(
+                req.headers_mut(),
+                &verify,
+                identity.as_deref(),
+                identity
+                    .as_ref()
+                    .and_then(|_| conn.chain.as_deref().map(Vec::as_slice)),
+                &loaded.formats,
+                conn.peer,
+            );
+            let started = Instant::now();
+            match loaded.upstream.proxy(req, &route.upstream).await {
+                Ok(resp) => {
+                    shared.observer.request(&RequestEvent {
+                        peer: conn.peer,
+                        sni: conn.sni.as_deref(),
+                        route: Some(&label),
+                        status: resp.status().as_u16(),
+                        code: None,
+                        identity: conn.identity.as_deref(),
+                        upstream_latency: Some(started.elapsed()),
+                    });
+                    resp
+                }
+                Err((status, finding)) => {
+                    let finding = finding.with("route", label.clone());
+                    log_rejection(
+                        conn.peer,
+                        conn.sni.as_deref(),
+                        Some(&label),
+                        status,
+                        &finding,
+                    );
+                    shared.observer.request(&RequestEvent {
+                        peer: conn.peer,
+                        sni: conn.sni.as_deref(),
+                        route: Some(&label),
+                        status,
+                        code: Some(finding.code),
+                        identity: conn.identity.as_deref(),
+                        upstream_latency: Some(started.elapsed()),
+                    });
+                    respond::reject(
+                        &Rejection {
+                            status,
+                            finding: &finding,
+                            accepted_issuers: vec![],
+                            nginx_compat: loaded.nginx_compat,
+                        },
+                        &http::HeaderMap::new(),
+                    )
+                }
+            }
+        }
+    }
+}
+
+/// The structured log line of a rejected request (DESIGN.md §4: IP, SNI, route, code, cert facts).
+fn log_rejection(
+    peer: SocketAddr,
+    sni: Option<&str>,
+    route: Option<&str>,
+    status: u16,
+    f: &Finding,
+) {
+    let ev = |k: &str| {
+        f.evidence
+            .get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    tracing::warn!(
+        target: "certgate::gateway",
+        event = "request_rejected",
+        code = %f.code,
+        status,
+        client_ip = %peer.ip(),
+        sni = sni.unwrap_or(""),
+        route = route.unwrap_or(""),
+        subject = %ev("subject"),
+        issuer = %ev("issuer"),
+        serial = %ev("serial"),
+        not_after = %ev("not_after"),
+        detail = %f.detail,
+        "request rejected"
+    );
+}

@@ -1,0 +1,71 @@
+//! Parsers of untrusted bytes never panic: arbitrary TLS streams, arbitrary handshake messages,
+//! arbitrary capture files and real captures with corrupted bytes all end in messages or errors.
+
+use certgate_trace::tls::{handshake_message, TlsStream};
+use certgate_trace::{read, ConnectionReport};
+use proptest::prelude::*;
+
+fn real_capture() -> Vec<u8> {
+    let p = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/captures/tls12_client_cert_required.pcap");
+    std::fs::read(p).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn tls_stream_takes_any_bytes_in_any_chunks(data in proptest::collection::vec(any::<u8>(), 0..4096), cuts in proptest::collection::vec(1usize..64, 1..16)) {
+        let mut s = TlsStream::new();
+        let mut out = Vec::new();
+        let mut rest = &data[..];
+        for c in cuts.iter().cycle() {
+            if rest.is_empty() { break; }
+            let n = (*c).min(rest.len());
+            s.feed(&rest[..n], &mut out);
+            rest = &rest[n..];
+        }
+        s.finish(&mut out);
+    }
+
+    #[test]
+    fn records_that_look_like_tls_with_random_bodies_do_not_panic(ct in 20u8..25, minor in 0u8..5, body in proptest::collection::vec(any::<u8>(), 0..2048)) {
+        let mut rec = vec![ct, 3, minor];
+        rec.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        rec.extend_from_slice(&body);
+        let mut s = TlsStream::new();
+        let mut out = Vec::new();
+        s.feed(&rec, &mut out);
+        s.finish(&mut out);
+    }
+
+    #[test]
+    fn any_handshake_message_parses_or_is_malformed(t in 0u8..30, body in proptest::collection::vec(any::<u8>(), 0..1024)) {
+        let mut msg = vec![t];
+        msg.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+        msg.extend_from_slice(&body);
+        let _ = handshake_message(&msg);
+    }
+
+    #[test]
+    fn arbitrary_files_are_read_or_refused(data in proptest::collection::vec(any::<u8>(), 0..4096)) {
+        let _ = read(&data[..], "fuzz");
+    }
+
+    #[test]
+    fn corrupted_real_captures_never_panic_reader_or_analysis(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..24), cut in any::<usize>()) {
+        let mut data = real_capture();
+        for (at, b) in flips {
+            let i = 24 + at % (data.len() - 24);
+            data[i] = b;
+        }
+        let keep = 24 + cut % (data.len() - 23);
+        if let Ok(cap) = read(&data[..keep], "fuzz") {
+            for c in &cap.connections {
+                let r = ConnectionReport::of(c);
+                let _ = r.to_text();
+                let _ = r.to_json();
+            }
+        }
+    }
+}

@@ -28,12 +28,13 @@ use tokio::task::JoinSet;
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
     /// A port could not be bound (busy, or not allowed).
-    #[error("cannot listen on {addr} for {what}: {source}")]
+    // The io error is part of the one-line message, not a `source`, so that `{:#}` does not
+    // print it twice.
+    #[error("cannot listen on {addr} for {what}: {error}")]
     Bind {
         addr: SocketAddr,
         what: String,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// `--only` named a scenario that does not exist.
     #[error("unknown scenario {0:?}; known scenarios: {known}", known = known_names())]
@@ -42,11 +43,10 @@ pub enum LabError {
     #[error("--port-base {0} is too high: the lab needs ports {0}..={last}", last = u32::from(*.0) + CATALOGUE.len() as u32)]
     PortRange(u16),
     /// A file or directory could not be written.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// Minting certificates failed.
     #[error(transparent)]
@@ -117,7 +117,7 @@ impl Lab {
         }
         let dir = absolute(&cfg.dir)?;
         for d in [dir.clone(), dir.join("clients"), dir.join("servers")] {
-            std::fs::create_dir_all(&d).map_err(|source| LabError::Io { path: d, source })?;
+            std::fs::create_dir_all(&d).map_err(|error| LabError::Io { path: d, error })?;
         }
 
         // Bind everything first: the CRL URL goes into a certificate, and a busy port should
@@ -312,9 +312,9 @@ fn absolute(dir: &Path) -> Result<PathBuf, LabError> {
     }
     std::env::current_dir()
         .map(|cwd| cwd.join(dir))
-        .map_err(|source| LabError::Io {
+        .map_err(|error| LabError::Io {
             path: dir.to_path_buf(),
-            source,
+            error,
         })
 }
 
@@ -324,10 +324,10 @@ async fn bind(ip: IpAddr, port: u16, what: &str) -> Result<Vec<TcpListener>, Lab
     let addr = SocketAddr::new(ip, port);
     let first = TcpListener::bind(addr)
         .await
-        .map_err(|source| LabError::Bind {
+        .map_err(|error| LabError::Bind {
             addr,
             what: what.to_string(),
-            source,
+            error,
         })?;
     let mut out = vec![];
     if ip == IpAddr::V4(Ipv4Addr::LOCALHOST) {

@@ -335,9 +335,9 @@ pub fn openssl_leaf(issuing: &Ca, kind: OpensslLeaf, work: &Path) -> Result<Serv
         &s(&cert),
     ])?;
     let read = |p: &Path| {
-        std::fs::read_to_string(p).map_err(|source| LabError::Io {
+        std::fs::read_to_string(p).map_err(|error| LabError::Io {
             path: p.to_path_buf(),
-            source,
+            error,
         })
     };
     Ok(ServerCreds {

@@ -533,6 +533,9 @@ fn normalise(msg: &str, m: &Manifest) -> String {
             r"after \d+ milliseconds".to_string(),
             "after N milliseconds",
         ),
+        // rustls: "verification time 1796113940 (UNIX), ... (2592008 seconds ago)"
+        (r"\b1\d{9}\b".to_string(), "UNIX_TIME"),
+        (r"\(\d+ seconds".to_string(), "(N seconds"),
         (r"CONNECTED\(\w+\)".to_string(), "CONNECTED(FD)"),
         (r"Connection #\d+".to_string(), "Connection #N"),
     ];

@@ -248,6 +248,18 @@ fn past_and_future_validity_fixtures_and_what_verify_says() {
         stdout.contains("the intermediate CN=CLI Issuing expired"),
         "{stdout}"
     );
+    // An expired CA (negative --days) has a real window that ended in the past.
+    let ca = ok_json(
+        d,
+        &["cert", "ca", "create", "--out", "old-ca", "--days", "-5"],
+    );
+    let not_after = ca["ca"]["not_after"].as_str().unwrap().to_string();
+    let (code, stdout, _) = run(d, &["cert", "inspect", "old-ca/ca.pem"]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains(&not_after) && stdout.contains("EXPIRED 5 days ago"),
+        "{stdout}"
+    );
     // An empty window is refused.
     let (code, _, err) = run(
         d,

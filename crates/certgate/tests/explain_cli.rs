@@ -185,3 +185,42 @@ fn ecosystem_override_picks_that_fix() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["fix"].as_str().unwrap().contains("RootCAs"), "{v}");
 }
+
+#[test]
+fn real_nginx_error_log_with_mixed_failures_is_summarised() {
+    // Recorded from nginx 1.22 by tests/explain/regen.py: one line per kind of failure.
+    let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/explain/nginx-error.log");
+    let out = certgate()
+        .args(["explain", "--json", "--file"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let codes = v["summary"]["codes"].as_object().unwrap();
+    let mut got: Vec<(&str, u64)> = codes
+        .iter()
+        .map(|(k, c)| (k.as_str(), c["count"].as_u64().unwrap()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("cert.untrusted_root", 1),
+            ("client_cert.expired", 1),
+            ("client_cert.required", 1),
+            ("client_cert.revoked", 1),
+            ("client_cert.wrong_usage", 1),
+            ("http.plain_to_tls", 1),
+            ("upstream.unavailable", 1),
+        ]
+    );
+    assert_eq!(v["summary"]["top_clients"][0]["value"], "127.0.0.1");
+    assert_eq!(v["summary"]["top_clients"][0]["count"], 7);
+    assert!(v["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|m| m["ecosystem"] == "nginx"));
+}

@@ -132,6 +132,22 @@ fn tree() -> Tree {
         0o644,
     );
 
+    let inline = ca.issue(&LeafSpec::server(&["k8s-inline.test"])).unwrap();
+    let indent = |pem: &str| {
+        pem.lines()
+            .map(|l| format!("    {l}\n"))
+            .collect::<String>()
+    };
+    write(
+        &root.join("k8s/inline.yml"),
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: inline\nstringData:\n  tls.crt: |\n{}  tls.key: |\n{}",
+            indent(&inline.cert_pem),
+            indent(&inline.key_pem)
+        ),
+        0o600,
+    );
+
     // two different certificates on one key pair
     let kp = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     for name in ["reuse-a", "reuse-b"] {
@@ -192,6 +208,9 @@ fn a_tree_of_expired_expiring_and_good_certificates_is_reported_in_json_and_exit
     let k8s = by_cn(&v, "k8s.test");
     assert_eq!(k8s["locations"][0]["format"], "kubernetes_secret");
     assert_eq!(k8s["private_key"]["found"], true);
+    let inline = by_cn(&v, "k8s-inline.test");
+    assert_eq!(inline["locations"][0]["format"], "kubernetes_secret");
+    assert_eq!(inline["private_key"]["files"][0]["mode"], "0600");
 
     // the root appears in root.pem and inside the PKCS#12 bundle: one entry, two locations
     let root = by_cn(&v, "Inventory Test Root");
@@ -247,6 +266,12 @@ fn the_table_lists_soonest_expiry_first_and_names_the_problem() {
         "{text}"
     );
     assert!(text.contains("private keys readable by others:"), "{text}");
+    // no progress bar or logs when stderr is not a terminal
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         text.contains("3 certificates (1 expired, 1 expiring within 30 days, 1 ok)"),
         "{text}"
@@ -774,4 +799,74 @@ fn the_html_report_renders_its_timeline_and_rows_in_headless_chromium() {
         let run = longest_vertical_run(&buf, w, h, bpp, rgb);
         assert!(run >= 20, "no painted {name} bar (longest run {run} px)");
     }
+}
+
+/// Scale, test-sized: 2,000 certificate files and 100 loopback endpoints in one run. The full
+/// size (10,000 files, 1,000 endpoints) and the speed figures are in bench/inventory/run.sh.
+#[test]
+fn two_thousand_files_and_a_hundred_endpoints_are_all_accounted_for() {
+    const FILES: usize = 2_000;
+    const ENDPOINTS: usize = 100;
+    let dir = certgate_testkit::tempdir();
+    let ca = Ca::root(&CaSpec::new("Scale Test Root")).unwrap();
+    let (mut expired, mut expiring) = (0, 0);
+    for i in 0..FILES {
+        // a spread of expiry dates: every 20th expired, every 20th (offset) within 30 days
+        let validity = match i % 20 {
+            0 => {
+                expired += 1;
+                Validity::expired_days_ago(1 + (i % 300) as i64)
+            }
+            1 => {
+                expiring += 1;
+                Validity::days_from_now(2 + (i % 25) as i64)
+            }
+            _ => Validity::days_from_now(40 + (i % 700) as i64),
+        };
+        let mut spec = LeafSpec::server(&[&format!("host{i}.scale.test")]).valid(validity);
+        spec.cn = format!("host{i}.scale.test");
+        let leaf = ca.issue(&spec).unwrap();
+        let sub = dir.path().join(format!("tree/d{}/d{}", i % 10, i % 7));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join(format!("host{i}.pem")), &leaf.cert_pem).unwrap();
+    }
+    let rt = loopback::runtime();
+    let mut list = String::new();
+    for i in 0..ENDPOINTS {
+        let mut spec = LeafSpec::server(&["127.0.0.1"]);
+        spec.cn = format!("endpoint{i}.scale.test");
+        let leaf = ca.issue(&spec).unwrap();
+        let port = loopback::tls(&rt, &leaf.chain_pem, &leaf.key_pem);
+        list.push_str(&format!("127.0.0.1:{port}\n"));
+    }
+    let list_path = dir.path().join("endpoints.txt");
+    std::fs::write(&list_path, list).unwrap();
+    let (code, v) = run_json(&[
+        dir.path().join("tree").to_str().unwrap(),
+        "--endpoints",
+        list_path.to_str().unwrap(),
+        "--concurrency",
+        "32",
+        "--timeout",
+        "20",
+    ]);
+    assert_eq!(code, 1);
+    let s = &v["summary"];
+    assert_eq!(s["files_scanned"], FILES);
+    assert_eq!(s["endpoints"], ENDPOINTS);
+    assert_eq!(s["endpoints_failed"], 0, "{:#}", v["endpoints"]);
+    assert_eq!(s["certificates"], FILES + ENDPOINTS);
+    assert_eq!(s["expired"], expired);
+    assert_eq!(s["expiring"], expiring);
+    let certs = v["certificates"].as_array().unwrap();
+    let days: Vec<i64> = certs
+        .iter()
+        .map(|c| c["days_left"].as_i64().unwrap())
+        .collect();
+    assert!(days.windows(2).all(|w| w[0] <= w[1]));
+    let from_endpoints = certs
+        .iter()
+        .filter(|c| c["locations"][0]["kind"] == "endpoint")
+        .count();
+    assert_eq!(from_endpoints, ENDPOINTS);
 }

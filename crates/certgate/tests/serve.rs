@@ -215,3 +215,205 @@ fn address_in_use_is_refused_with_the_address() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains(&addr) && err.contains("in use"), "{err}");
 }
+
+#[test]
+fn sighup_reloads_the_config_file_and_a_bad_one_is_refused() {
+    if certgate_testkit::tool("curl").is_none() || certgate_testkit::tool("kill").is_none() {
+        return;
+    }
+    use certgate_testkit::pki::{Ca, CaSpec, LeafSpec};
+    let dir = certgate_testkit::tempdir();
+    let d = dir.path();
+    let ca = Ca::root(&CaSpec::new("T")).unwrap();
+    ca.issue(&LeafSpec::server(&["localhost"]))
+        .unwrap()
+        .save(d, "server")
+        .unwrap();
+    ca.issue(&LeafSpec::client("alice"))
+        .unwrap()
+        .save(d, "alice")
+        .unwrap();
+    std::fs::write(d.join("ca.pem"), &ca.cert_pem).unwrap();
+    let conf = d.join("gw.toml");
+    // Same length either way, and the modification time is restored below: only SIGHUP reloads.
+    let write = |cn: &str| {
+        let before = std::fs::metadata(&conf)
+            .ok()
+            .and_then(|m| m.modified().ok());
+        std::fs::write(
+            &conf,
+            format!("listen = \"127.0.0.1:0\"\ncert = \"server.pem\"\nkey = \"server.key\"\nclient_ca = [\"ca.pem\"]\nupstream = \"http://127.0.0.1:9\"\n[allow]\ncn = [\"{cn}\"]\n"),
+        )
+        .unwrap();
+        if let Some(t) = before {
+            std::fs::File::options()
+                .write(true)
+                .open(&conf)
+                .unwrap()
+                .set_modified(t)
+                .unwrap();
+        }
+    };
+    write("zzzzz");
+    let mut child = Killed(
+        Command::new(env!("CARGO_BIN_EXE_certgate"))
+            .args(["serve", "--config", "gw.toml"])
+            .current_dir(d)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut first = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let port: u16 = first
+        .split("https://127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("{first}"));
+    let status = || {
+        let out = Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}",
+                "--max-time",
+                "10",
+            ])
+            .args([
+                "--cacert",
+                "ca.pem",
+                "--cert",
+                "alice.pem",
+                "--key",
+                "alice.key",
+            ])
+            .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+            .arg(format!("https://localhost:{port}/"))
+            .current_dir(d)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    assert_eq!(status(), "403", "alice is not allowed yet");
+    let hup = || {
+        Command::new("kill")
+            .args(["-HUP", &child.0.id().to_string()])
+            .status()
+            .unwrap();
+    };
+    write("alice");
+    hup();
+    let mut s = String::new();
+    for _ in 0..100 {
+        s = status();
+        if s == "502" {
+            break; // allowed now; the upstream (port 9) is down
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(s, "502", "SIGHUP applied the new allow-list");
+    // A broken config is refused on SIGHUP and the running one keeps serving.
+    std::fs::write(&conf, "this is not toml = [").unwrap();
+    hup();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(status(), "502");
+    assert!(child.0.try_wait().unwrap().is_none(), "still running");
+}
+
+#[test]
+fn every_rejected_request_leaves_one_json_log_line_with_the_code() {
+    if certgate_testkit::tool("curl").is_none() {
+        return;
+    }
+    use certgate_testkit::pki::{Ca, CaSpec, LeafSpec, Validity};
+    let dir = certgate_testkit::tempdir();
+    let d = dir.path();
+    let ca = Ca::root(&CaSpec::new("Log CA")).unwrap();
+    ca.issue(&LeafSpec::server(&["localhost"]))
+        .unwrap()
+        .save(d, "server")
+        .unwrap();
+    ca.issue(&LeafSpec::client("old").valid(Validity::expired_days_ago(2)))
+        .unwrap()
+        .save(d, "old")
+        .unwrap();
+    std::fs::write(d.join("ca.pem"), &ca.cert_pem).unwrap();
+    let mut child = Killed(
+        Command::new(env!("CARGO_BIN_EXE_certgate"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--cert",
+                "server.pem",
+                "--key",
+                "server.key",
+            ])
+            .args(["--client-ca", "ca.pem", "--upstream", "http://127.0.0.1:9"])
+            .current_dir(d)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut first = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let port = first
+        .split("127.0.0.1:")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let curl = |extra: &[&str]| {
+        Command::new("curl")
+            .args([
+                "-s",
+                "-o",
+                "/dev/null",
+                "--max-time",
+                "10",
+                "--cacert",
+                "ca.pem",
+            ])
+            .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+            .args(extra)
+            .arg(format!("https://localhost:{port}/x"))
+            .current_dir(d)
+            .status()
+            .unwrap();
+    };
+    curl(&[]);
+    curl(&["--cert", "old.pem", "--key", "old.key"]);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status();
+    let _ = child.0.wait();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut err).unwrap();
+    let lines: Vec<serde_json::Value> = err
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["event"] == "request_rejected")
+        .collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert_eq!(lines[0]["code"], "client_cert.required");
+    assert_eq!(lines[0]["status"], 496);
+    assert_eq!(lines[0]["client_ip"], "127.0.0.1");
+    assert_eq!(lines[0]["sni"], "localhost");
+    assert_eq!(lines[1]["code"], "client_cert.expired");
+    assert_eq!(lines[1]["subject"], "CN=old");
+    assert_eq!(lines[1]["issuer"], "CN=Log CA");
+    assert!(lines[1]["not_after"].as_str().unwrap().ends_with('Z'));
+    assert!(lines[1]["serial"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(lines[1]["level"], "WARN");
+}

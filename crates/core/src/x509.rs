@@ -515,36 +515,46 @@ pub fn lint_certificate(facts: &CertFacts, now: OffsetDateTime) -> Vec<Finding> 
     ) {
         out.push(f);
     }
-    if let Some(why) = facts.key.weakness() {
-        out.push(
-            Finding::new(
-                Code::CertWeakKey,
-                Side::Server,
-                format!("{} has a weak key: {why}", facts.subject),
-            )
-            .with("subject", facts.subject.clone())
-            .with("key", facts.key.alg.as_str())
-            .with("bits", facts.key.bits),
-        );
-    }
-    if let Some(h) = facts.weak_signature_hash() {
-        // A self-signed root's own signature is never checked by clients, so it does not matter.
-        if !facts.self_signed {
-            out.push(
-                Finding::new(
-                    Code::CertWeakSignature,
-                    Side::Server,
-                    format!(
-                        "{} is signed with {} ({h} is broken)",
-                        facts.subject, facts.signature_alg
-                    ),
-                )
-                .with("subject", facts.subject.clone())
-                .with("signature_alg", facts.signature_alg.clone()),
-            );
-        }
-    }
+    out.extend(weak_key_finding(facts, "certificate"));
+    out.extend(weak_signature_finding(facts));
     out
+}
+
+/// `cert.weak_key` (warning) when the key is below guidance; `role` names the certificate in
+/// the message ("certificate", "CA").
+pub fn weak_key_finding(facts: &CertFacts, role: &str) -> Option<Finding> {
+    let why = facts.key.weakness()?;
+    Some(
+        Finding::new(
+            Code::CertWeakKey,
+            Side::Server,
+            format!("the {role} {} has a weak key: {why}", facts.subject),
+        )
+        .with("subject", facts.subject.clone())
+        .with("key", facts.key.alg.as_str())
+        .with("bits", facts.key.bits),
+    )
+}
+
+/// `cert.weak_signature` (warning) for SHA-1/MD5 on a certificate that is not self-signed (a
+/// root's own signature is never checked by clients, so it does not matter).
+pub fn weak_signature_finding(facts: &CertFacts) -> Option<Finding> {
+    let h = facts.weak_signature_hash()?;
+    if facts.self_signed {
+        return None;
+    }
+    Some(
+        Finding::new(
+            Code::CertWeakSignature,
+            Side::Server,
+            format!(
+                "{} is signed with {} ({h} is broken)",
+                facts.subject, facts.signature_alg
+            ),
+        )
+        .with("subject", facts.subject.clone())
+        .with("signature_alg", facts.signature_alg.clone()),
+    )
 }
 
 /// An expired / not-yet-valid finding with dates and days as evidence, or `None` when `now`

@@ -2,7 +2,7 @@
 //! issuer, CN/OU, SANs (DNS, URI/SPIFFE, IP), serial, SHA-256 fingerprint, validity, and the
 //! chain as sent. Rendering it into headers is `forward.rs`'s job; judging it is `trust.rs`'s.
 
-use certgate_core::analyse::client_cert::rfc2253;
+use certgate_core::x509::rfc4514;
 use rustls_pki_types::CertificateDer;
 use sha2::{Digest, Sha256};
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
@@ -10,9 +10,9 @@ use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 /// What the leaf certificate says about the client.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ClientIdentity {
-    /// Subject DN, RFC 2253 (`CN=alice,O=Example`).
+    /// Subject DN, RFC 4514 (`CN=alice,O=Example`).
     pub subject: String,
-    /// Issuer DN, RFC 2253.
+    /// Issuer DN, RFC 4514.
     pub issuer: String,
     /// Subject Common Names.
     pub cn: Vec<String>,
@@ -44,8 +44,8 @@ impl ClientIdentity {
                 .collect::<Vec<_>>()
         };
         let mut id = ClientIdentity {
-            subject: rfc2253(c.subject()),
-            issuer: rfc2253(c.issuer()),
+            subject: rfc4514(c.subject()),
+            issuer: rfc4514(c.issuer()),
             cn: strings(&mut c.subject().iter_common_name()),
             ou: strings(&mut c.subject().iter_organizational_unit()),
             serial: c.raw_serial().iter().map(|b| format!("{b:02X}")).collect(),

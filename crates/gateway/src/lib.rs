@@ -9,6 +9,7 @@
 //! `reload` (SIGHUP, file changes); `observe` (hooks for metrics); `echo` (demo upstream).
 #![forbid(unsafe_code)]
 
+pub mod admin;
 pub mod config;
 pub mod detect;
 pub mod echo;
@@ -16,7 +17,9 @@ pub mod forward;
 pub mod identity;
 mod listener;
 pub mod load;
+pub mod metrics;
 pub mod observe;
+pub mod ocsp;
 pub mod policy;
 pub mod reload;
 pub mod respond;
@@ -41,6 +44,8 @@ pub struct Gateway {
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    metrics: Arc<metrics::Metrics>,
+    admin: Option<admin::Admin>,
 }
 
 impl Gateway {
@@ -55,6 +60,9 @@ impl Gateway {
         config: Config,
         observer: Arc<dyn Observer>,
     ) -> Result<Gateway, ConfigError> {
+        // Metrics are always kept (atomics); `--admin` only decides whether they are served.
+        let metrics = Arc::new(metrics::Metrics::new());
+        let observer: Arc<dyn Observer> = Arc::new(metrics::Tee(metrics.clone(), observer));
         let resumption = tls::Resumption::new()?;
         let loaded = load::load(&config, 1, &resumption, UnixTime::now())?;
         for w in &loaded.warnings {
@@ -116,12 +124,30 @@ impl Gateway {
             let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
         });
         tracing::info!(target: "certgate::gateway", event = "listening", addr = %local_addr, "gateway listening");
+        let admin = match config.admin {
+            Some(addr) => {
+                Some(admin::start(addr, metrics.clone(), shared.clone(), local_addr).await?)
+            }
+            None => None,
+        };
         Ok(Gateway {
             local_addr,
             shared,
             stop,
             task,
+            metrics,
+            admin,
         })
+    }
+
+    /// The admin listener's address (`/metrics`, `/status`, `/`), when one was configured.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(admin::Admin::local_addr)
+    }
+
+    /// The gateway's counters (what `/metrics` serves).
+    pub fn metrics(&self) -> &Arc<metrics::Metrics> {
+        &self.metrics
     }
 
     /// The address the gateway listens on.

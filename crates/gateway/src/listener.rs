@@ -18,7 +18,6 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
 use rustls_pki_types::{CertificateDer, UnixTime};
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -185,6 +184,7 @@ pub(crate) async fn serve_connection(
         Err(_) => return,
     };
     let (_, sc) = tls.get_ref();
+    let alpn_h2 = sc.alpn_protocol() == Some(b"h2");
     let chain: Option<Arc<Vec<CertificateDer<'static>>>> = sc
         .peer_certificates()
         .filter(|c| !c.is_empty())
@@ -224,25 +224,35 @@ pub(crate) async fn serve_connection(
         let conn = conn.clone();
         async move { Ok::<_, Infallible>(handle(&shared, &conn, req).await) }
     });
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout())
-        .max_buf_size(limits.max_header_bytes.max(8192));
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(limits.max_header_bytes as u32)
-        .max_concurrent_streams(128)
-        .keep_alive_interval(Some(limits.header_timeout()));
-    let served = watcher.watch(builder.serve_connection(TokioIo::new(tls), service));
-    tokio::select! {
-        _ = served => {}
-        _ = kill.notified() => {}
+    // ALPN decided the protocol: serve it directly (no preface sniffing, no rewind buffer kept
+    // for the life of the connection).
+    let io = TokioIo::new(tls);
+    if alpn_h2 {
+        let conn = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .max_header_list_size(limits.max_header_bytes as u32)
+            .max_concurrent_streams(128)
+            .keep_alive_interval(Some(limits.header_timeout()))
+            .serve_connection(io, service);
+        until_killed(watcher.watch(conn), &kill).await;
+    } else {
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout())
+            .max_buf_size(limits.max_header_bytes.max(8192))
+            .serve_connection(io, service);
+        until_killed(watcher.watch(conn), &kill).await;
     }
     if let Some(id) = live_id {
         shared.live.remove(id);
+    }
+}
+
+/// Runs a connection until it ends or a CRL reload revokes its certificate.
+async fn until_killed(conn: impl std::future::Future, kill: &Notify) {
+    tokio::select! {
+        _ = conn => {}
+        _ = kill.notified() => {}
     }
 }
 
@@ -393,7 +403,16 @@ async fn handle(shared: &Shared, conn: &Conn, mut req: Request<Incoming>) -> Res
             req.headers(),
         )
     };
-    match decide(route, &cert) {
+    let h2 = req.version() == http::Version::HTTP_2;
+    // What the error page needs from the request (format and client ecosystem), kept before the
+    // request is handed to the upstream.
+    let mut answer_hints = http::HeaderMap::new();
+    for h in [http::header::ACCEPT, http::header::USER_AGENT] {
+        if let Some(v) = req.headers().get(&h) {
+            answer_hints.insert(h, v.clone());
+        }
+    }
+    let mut resp = match decide(route, &cert) {
         Decision::Reject { status, finding } => reject(status, &finding, &req),
         Decision::Forward { verify, identity } => {
             set_identity_headers(
@@ -445,12 +464,17 @@ async fn handle(shared: &Shared, conn: &Conn, mut req: Request<Incoming>) -> Res
                             accepted_issuers: vec![],
                             nginx_compat: loaded.nginx_compat,
                         },
-                        &http::HeaderMap::new(),
+                        &answer_hints,
                     )
                 }
             }
         }
+    };
+    if h2 {
+        // Connection-specific headers are not allowed in HTTP/2 (RFC 9113 §8.2.2).
+        resp.headers_mut().remove(http::header::CONNECTION);
     }
+    resp
 }
 
 /// The structured log line of a rejected request (DESIGN.md §4: IP, SNI, route, code, cert facts).

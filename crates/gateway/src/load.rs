@@ -8,7 +8,8 @@ use crate::forward::Upstream;
 use crate::policy::Route;
 use crate::tls::{provider, Resumption, TlsConfigs};
 use crate::trust::{TrustStore, TrustedCa};
-use certgate_core::analyse::client_cert::{rfc2253, rfc3339};
+use certgate_core::analyse::client_cert::rfc3339;
+use certgate_core::x509::rfc4514;
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer, UnixTime};
@@ -172,7 +173,7 @@ fn server_key(
             warnings.push(format!(
                 "{}: the server certificate {} expired on {}; clients will refuse it",
                 config.cert.name(),
-                rfc2253(c.subject()),
+                rfc4514(c.subject()),
                 rfc3339(na)
             ));
         }
@@ -193,7 +194,7 @@ fn trust_store(
                 x509_parser::certificate::X509Certificate::from_der(&der).map_err(|e| {
                     ConfigError::invalid(src.name(), format!("unparsable certificate ({e})"))
                 })?;
-            let name = rfc2253(c.subject());
+            let name = rfc4514(c.subject());
             let is_ca = c
                 .basic_constraints()
                 .ok()
@@ -237,7 +238,7 @@ fn trust_store(
                 &der,
             )
             .map_err(|e| ConfigError::invalid(src.name(), format!("unparsable CRL ({e})")))?;
-            let issuer = rfc2253(parsed.issuer());
+            let issuer = rfc4514(parsed.issuer());
             if let Some(next) = parsed.next_update() {
                 let next = next.timestamp();
                 if next < now.as_secs() as i64 {

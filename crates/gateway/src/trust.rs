@@ -3,7 +3,8 @@
 //! module only owns the parsed material and remembers verdicts per chain fingerprint, so a client
 //! that reconnects (or resumes) costs a hash, not a chain verification.
 
-use certgate_core::analyse::client_cert::{judge, rfc2253, ClientTrust};
+use certgate_core::analyse::client_cert::{judge, ClientTrust};
+use certgate_core::x509::rfc4514;
 use certgate_core::{Code, Finding};
 use rustls::DistinguishedName;
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
@@ -24,7 +25,7 @@ type VerdictCache = HashMap<[u8; 32], (Arc<Finding>, u64)>;
 /// One CA the store trusts, described for error bodies and load-time checks.
 #[derive(Clone, Debug)]
 pub struct TrustedCa {
-    /// Subject in RFC 2253 form.
+    /// Subject in RFC 4514 form.
     pub name: String,
     /// The CA certificate.
     pub der: CertificateDer<'static>,
@@ -138,10 +139,10 @@ fn chain_key(chain: &[CertificateDer<'_>]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// The RFC 2253 subject of a DER certificate, or a placeholder.
+/// The RFC 4514 subject of a DER certificate, or a placeholder.
 pub fn subject_of(der: &[u8]) -> String {
     use x509_parser::prelude::FromDer;
     x509_parser::certificate::X509Certificate::from_der(der)
-        .map(|(_, c)| rfc2253(c.subject()))
+        .map(|(_, c)| rfc4514(c.subject()))
         .unwrap_or_else(|_| "(unparsable certificate)".into())
 }

@@ -283,6 +283,54 @@ fn kubernetes_secret(bytes: &[u8], out: &mut FileScan) -> bool {
 mod tests {
     use super::*;
 
+    /// Every prefix and single-byte corruption of real PEM, DER, PKCS#12 and Secret files is
+    /// classified without a panic (the reader sees arbitrary files from disk).
+    #[test]
+    fn truncated_and_corrupted_files_never_panic() {
+        use certgate_pki::{Ca, CaSpec, LeafSpec};
+        let ca = Ca::root(&CaSpec::new("Fuzz Root")).unwrap();
+        let leaf = ca.issue(&LeafSpec::server(&["fuzz.test"])).unwrap();
+        let key = PrivatePkcs8KeyDer::from_pem_slice(leaf.key_pem.as_bytes()).unwrap();
+        let chain = p12_keystore::PrivateKeyChain::new(
+            b"k".to_vec(),
+            p12_keystore::PrivateKey::from_der(key.secret_pkcs8_der()).unwrap(),
+            [p12_keystore::Certificate::from_der(leaf.der.as_ref()).unwrap()],
+        );
+        let mut ks = p12_keystore::KeyStore::new();
+        ks.add_entry("k", p12_keystore::KeyStoreEntry::PrivateKeyChain(chain));
+        let p12 = ks.writer("").write().unwrap();
+        let yaml = format!(
+            "kind: Secret\ndata:\n  tls.crt: {}\n",
+            base64::engine::general_purpose::STANDARD.encode(&leaf.cert_pem)
+        );
+        let samples: [(&str, Vec<u8>); 5] = [
+            (
+                "a.pem",
+                (leaf.cert_pem.clone() + &leaf.key_pem).into_bytes(),
+            ),
+            ("a.der", leaf.der.to_vec()),
+            ("a.key", key.secret_pkcs8_der().to_vec()),
+            ("a.p12", p12),
+            ("a.yaml", yaml.into_bytes()),
+        ];
+        for (name, bytes) in &samples {
+            let mut whole = FileScan::default();
+            classify(bytes, Path::new(name), &mut whole);
+            assert!(
+                !whole.certs.is_empty() || !whole.keys.is_empty(),
+                "{name} not recognised"
+            );
+            for cut in 0..bytes.len() {
+                classify(&bytes[..cut], Path::new(name), &mut FileScan::default());
+            }
+            for i in (0..bytes.len()).step_by(3) {
+                let mut b = bytes.clone();
+                b[i] ^= 0x5a;
+                classify(&b, Path::new(name), &mut FileScan::default());
+            }
+        }
+    }
+
     #[test]
     fn pkcs12_sniffing_wants_version_3_after_the_sequence_header() {
         assert!(looks_like_pkcs12(&[

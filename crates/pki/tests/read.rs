@@ -98,3 +98,36 @@ fn bad_inputs_give_one_line_naming_the_file() {
         );
     }
 }
+
+/// PEM from users and peers is untrusted: truncations and corruptions of a real chain+key file
+/// give certificates or an error, never a panic.
+#[test]
+fn truncated_and_corrupted_pem_never_panics() {
+    let root = Ca::root(&CaSpec::new("Fuzz Root")).unwrap();
+    let inter = root.intermediate(&CaSpec::new("Fuzz Issuing")).unwrap();
+    let leaf = inter.issue(&LeafSpec::server(&["localhost"])).unwrap();
+    let good = (leaf.chain_pem.clone() + &leaf.key_pem).into_bytes();
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut variants: Vec<Vec<u8>> = (0..good.len())
+        .step_by(7)
+        .map(|n| good[..n].to_vec())
+        .collect();
+    for _ in 0..300 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let mut v = good.clone();
+        let i = (x as usize) % v.len();
+        v[i] = (x >> 40) as u8;
+        variants.push(v);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("v.pem");
+    for v in variants {
+        let _ = certgate_pki::certs_from_bytes(&v);
+        std::fs::write(&p, &v).unwrap();
+        let _ = read_key(&p);
+        let _ = read_crls(&p);
+        let _ = read_identity(&p, &p);
+    }
+}

@@ -4,9 +4,18 @@
 //! `certgate-core`'s job; this crate only does the I/O and calls core.
 #![forbid(unsafe_code)]
 
+pub mod client;
+pub mod diagnose;
+pub mod files;
+pub mod hello;
+pub mod http;
 pub mod net;
+pub mod target;
 pub mod tls;
 
+pub use client::{CallError, CallRequest, Client};
+pub use diagnose::{diagnose, Diagnosis, DoctorOptions};
+pub use target::Target;
 pub use tls::capture_chain;
 
 use certgate_core::wire::Alert;

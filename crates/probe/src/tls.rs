@@ -297,6 +297,23 @@ pub async fn capture_chain(
         if !chain.is_empty() {
             return Ok(chain);
         }
+        // A server that only speaks TLS 1.0/1.1 sends its chain in cleartext to a hand-built hello.
+        if matches!(result, Err(HandshakeEnd::AlertReceived { .. })) {
+            for v in [ProtocolVersion::TLS1_1, ProtocolVersion::TLS1_0] {
+                let f = crate::hello::probe(
+                    addr,
+                    v,
+                    &crate::hello::suites_for(v),
+                    Some(server_name),
+                    timeout,
+                    true,
+                )
+                .await;
+                if !f.chain.is_empty() {
+                    return Ok(f.chain);
+                }
+            }
+        }
         let (detail, alert) = match result {
             Ok(_) => ("the server sent no certificate".to_string(), None),
             Err(HandshakeEnd::AlertReceived { alert }) => {

@@ -273,7 +273,7 @@ fn ca_create(a: CaCreateArgs) -> anyhow::Result<ExitCode> {
         name: a.name.clone(),
         org: a.org.clone(),
         key: a.key,
-        validity: Validity::days_from_now(a.days),
+        validity: window(a.days),
     };
     let ca = match &a.parent {
         None => Ca::root(&spec).map_err(pki_err)?,
@@ -333,15 +333,7 @@ fn issue(a: IssueArgs) -> anyhow::Result<ExitCode> {
     spec.ou = a.ou.clone();
     spec.ca_issuers = a.ca_issuers.clone();
     spec.key = a.key;
-    let now = OffsetDateTime::now_utc();
-    let mut validity = if a.days >= 0 {
-        Validity::days_from_now(a.days)
-    } else {
-        Validity {
-            not_before: now + Duration::days(a.days) - Duration::days(365),
-            not_after: now + Duration::days(a.days),
-        }
-    };
+    let mut validity = window(a.days);
     if let Some(nb) = a.not_before {
         validity.not_before = nb;
     }
@@ -408,6 +400,16 @@ fn issue(a: IssueArgs) -> anyhow::Result<ExitCode> {
         ))?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `days` from now; a negative number gives a window that ended that many days ago and
+/// started a year before (an expired fixture), never an inverted one.
+fn window(days: i64) -> Validity {
+    if days >= 0 {
+        Validity::days_from_now(days)
+    } else {
+        Validity::expired_days_ago(-days)
+    }
 }
 
 /// `api.example.com` → `api.example.com`; `*.example.com` → `wildcard.example.com`; anything

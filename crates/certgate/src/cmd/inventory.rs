@@ -27,7 +27,7 @@ pub struct Args {
     json: bool,
     /// Serve Prometheus metrics on this address (e.g. 127.0.0.1:9793) and rescan every
     /// --interval instead of printing once.
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long, value_name = "ADDR", conflicts_with_all = ["json", "html"])]
     metrics: Option<std::net::SocketAddr>,
     /// Seconds between rescans with --metrics.
     #[arg(long, default_value_t = 300, value_name = "SECS", requires = "metrics")]

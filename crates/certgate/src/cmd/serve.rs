@@ -173,9 +173,6 @@ async fn serve(a: Args) -> anyhow::Result<ExitCode> {
     if a.admin.is_some() {
         config.admin = a.admin;
     }
-    if config.admin.is_some() {
-        tracing::warn!(target: "certgate::gateway", "the admin listener (metrics, status) is not built yet; --admin is ignored");
-    }
     let gw = Gateway::bind(config).await?;
     let addr = gw.local_addr();
     let upstream_text = echo
@@ -185,6 +182,11 @@ async fn serve(a: Args) -> anyhow::Result<ExitCode> {
     match &demo {
         Some(pki) => print_demo(pki, addr, &upstream_text),
         None => println!("certgate gateway on https://{addr} in front of {upstream_text}"),
+    }
+    if let Some(admin) = gw.admin_addr() {
+        println!(
+            "admin: http://{admin}/ (status page), http://{admin}/metrics, http://{admin}/status"
+        );
     }
     let watcher = gw.reloader().watch(source, Duration::from_secs(2));
     wait_for_stop().await;

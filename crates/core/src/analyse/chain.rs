@@ -5,7 +5,9 @@
 
 use crate::code::{Code, Severity};
 use crate::finding::{Finding, Side};
-use crate::x509::{rfc3339, short_hex, validity_finding, CertFacts};
+use crate::x509::{
+    rfc3339, short_hex, validity_finding, weak_key_finding, weak_signature_finding, CertFacts,
+};
 use rustls_pki_types::{
     CertificateDer, CertificateRevocationListDer, ServerName, TrustAnchor, UnixTime,
 };
@@ -411,17 +413,14 @@ impl<'i> Context<'i> {
                 "{} is issued by {} (key id {}), which the peer did not send and which is not in the trust store; if it is an intermediate CA, the peer must send it, if it is a root, the client must trust it",
                 top.subject,
                 top.issuer,
-                top.aki_hex.as_deref().map(short_hex).unwrap_or_else(|| "not given".into()),
+                key_id_text(&top.aki_hex),
             )
         } else {
             format!(
                 "the chain ends at {}, whose issuer {} (key id {}) is not in the trust store",
                 top.subject,
                 top.issuer,
-                top.aki_hex
-                    .as_deref()
-                    .map(short_hex)
-                    .unwrap_or_else(|| "not given".into()),
+                key_id_text(&top.aki_hex),
             )
         };
         self.finding(Code::CertUntrustedRoot, detail)
@@ -448,8 +447,8 @@ impl<'i> Context<'i> {
                         "{} names {} as its issuer (key id {}), but the trusted CA of that name has a different key (key id {}): it was issued by another CA with the same name",
                         top.subject,
                         top.issuer,
-                        top.aki_hex.as_deref().map(short_hex).unwrap_or_else(|| "not given".into()),
-                        a.ski_hex.as_deref().map(short_hex).unwrap_or_else(|| "not given".into()),
+                        key_id_text(&top.aki_hex),
+                        key_id_text(&a.ski_hex),
                     ),
                 )
                 .with("untrusted_issuer", top.issuer.clone())
@@ -466,13 +465,12 @@ impl<'i> Context<'i> {
             Some(m) => (m.subject.clone(), m.ski_hex.clone()),
             None => (top.issuer.clone(), top.aki_hex.clone()),
         };
-        let mut detail =
-            format!(
+        let mut detail = format!(
             "the peer sent {} certificate{} but not the intermediate {} (key id {}) that issued {}",
             self.sent.len(),
             if self.sent.len() == 1 { "" } else { "s" },
             subject,
-            key_id.as_deref().map(short_hex).unwrap_or_else(|| "not given".into()),
+            key_id_text(&key_id),
             top.subject
         );
         if !known {
@@ -754,35 +752,13 @@ impl<'i> Context<'i> {
         let mut found = vec![];
         for (n, &i) in self.path.iter().enumerate() {
             let c = &self.sent[i];
-            if let Some(why) = c.key.weakness() {
-                if !self.has_about(Code::CertWeakKey, &c.subject) {
-                    let role = if n == 0 { "certificate" } else { "CA" };
-                    found.push(
-                        Finding::new(
-                            Code::CertWeakKey,
-                            side(self.input.purpose),
-                            format!("the {role} {} has a weak key: {why}", c.subject),
-                        )
-                        .with("subject", c.subject.clone())
-                        .with("key", c.key.alg.as_str())
-                        .with("bits", c.key.bits),
-                    );
-                }
-            }
-            if let (Some(h), false) = (c.weak_signature_hash(), c.self_signed) {
-                if !self.has_about(Code::CertWeakSignature, &c.subject) {
-                    found.push(
-                        Finding::new(
-                            Code::CertWeakSignature,
-                            side(self.input.purpose),
-                            format!(
-                                "{} is signed with {} ({h} is broken)",
-                                c.subject, c.signature_alg
-                            ),
-                        )
-                        .with("subject", c.subject.clone())
-                        .with("signature_alg", c.signature_alg.clone()),
-                    );
+            let role = if n == 0 { "certificate" } else { "CA" };
+            let candidates = [weak_key_finding(c, role), weak_signature_finding(c)];
+            for mut f in candidates.into_iter().flatten() {
+                // Already reported as the reason the path failed: once is enough.
+                if !self.has_about(f.code, &c.subject) {
+                    f.side = side(self.input.purpose);
+                    found.push(f);
                 }
             }
         }
@@ -812,6 +788,13 @@ fn purpose_word(p: Purpose) -> &'static str {
         Purpose::Server => "server",
         Purpose::Client => "client",
     }
+}
+
+/// A key id for messages: shortened hex, or "not given".
+fn key_id_text(k: &Option<String>) -> String {
+    k.as_deref()
+        .map(short_hex)
+        .unwrap_or_else(|| "not given".into())
 }
 
 fn opt(v: &Option<String>) -> Value {

@@ -3,13 +3,13 @@
 //! (one `verify_for_usage` call, revocation included); naming the cause is ours. An absent
 //! certificate is the gateway's business (it knows the route's mode), not judged here.
 
+use crate::x509::CertFacts;
 use crate::{Code, Finding, Side};
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm, TrustAnchor, UnixTime};
 use webpki::{
     CertRevocationList, EndEntityCert, ExpirationPolicy, RevocationCheckDepth,
     RevocationOptionsBuilder, UnknownStatusPolicy,
 };
-use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 
 /// What one route trusts for client certificates.
 pub struct ClientTrust<'a> {
@@ -173,7 +173,7 @@ fn culprit(
     chain.iter().map(|c| CertSummary::of(c)).find(pred)
 }
 
-/// The few facts a finding names: subject, issuer, serial, validity, EKU.
+/// The few facts a finding names, from core's [`CertFacts`].
 #[derive(Clone, Debug, Default)]
 struct CertSummary {
     subject: String,
@@ -186,43 +186,19 @@ struct CertSummary {
 
 impl CertSummary {
     fn of(der: &[u8]) -> Self {
-        let Ok((_, c)) = X509Certificate::from_der(der) else {
-            return CertSummary {
+        match CertFacts::from_der(der) {
+            Ok(f) => CertSummary {
+                subject: f.subject,
+                issuer: f.issuer,
+                serial: f.serial_hex,
+                not_before: f.not_before.unix_timestamp(),
+                not_after: f.not_after.unix_timestamp(),
+                eku: f.eku.unwrap_or_default(),
+            },
+            Err(_) => CertSummary {
                 subject: "(unparsable certificate)".into(),
                 ..Default::default()
-            };
-        };
-        let eku = match c.extended_key_usage() {
-            Ok(Some(e)) => {
-                let e = e.value;
-                let mut v = Vec::new();
-                if e.server_auth {
-                    v.push("serverAuth".to_string())
-                }
-                if e.client_auth {
-                    v.push("clientAuth".to_string())
-                }
-                if e.code_signing {
-                    v.push("codeSigning".to_string())
-                }
-                if e.email_protection {
-                    v.push("emailProtection".to_string())
-                }
-                if e.any {
-                    v.push("anyExtendedKeyUsage".to_string())
-                }
-                v.extend(e.other.iter().map(|o| o.to_id_string()));
-                v
-            }
-            _ => vec![],
-        };
-        CertSummary {
-            subject: rfc2253(c.subject()),
-            issuer: rfc2253(c.issuer()),
-            serial: c.raw_serial().iter().map(|b| format!("{b:02X}")).collect(),
-            not_before: c.validity().not_before.timestamp(),
-            not_after: c.validity().not_after.timestamp(),
-            eku,
+            },
         }
     }
 
@@ -233,53 +209,6 @@ impl CertSummary {
             .with("serial", self.serial.clone())
             .with("not_after", rfc3339(self.not_after))
     }
-}
-
-/// A distinguished name in RFC 2253 order and syntax (`CN=alice,O=Example`), like nginx's
-/// `$ssl_client_s_dn`: the most specific attribute first, commas without spaces.
-pub fn rfc2253(name: &X509Name<'_>) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for rdn in name.iter_rdn() {
-        let atvs: Vec<String> = rdn
-            .iter()
-            .map(|atv| {
-                let key = x509_parser::objects::oid2abbrev(
-                    atv.attr_type(),
-                    x509_parser::objects::oid_registry(),
-                )
-                .map(str::to_string)
-                .unwrap_or_else(|_| atv.attr_type().to_id_string());
-                let val = atv.as_str().map(str::to_string).unwrap_or_else(|_| {
-                    format!(
-                        "#{}",
-                        atv.attr_value()
-                            .data
-                            .iter()
-                            .map(|b| format!("{b:02x}"))
-                            .collect::<String>()
-                    )
-                });
-                format!("{key}={}", escape_dn_value(&val))
-            })
-            .collect();
-        parts.push(atvs.join("+"));
-    }
-    parts.reverse();
-    parts.join(",")
-}
-
-fn escape_dn_value(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for (i, ch) in v.chars().enumerate() {
-        let special = matches!(ch, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
-            || (i == 0 && (ch == '#' || ch == ' '))
-            || (i == v.chars().count() - 1 && ch == ' ');
-        if special {
-            out.push('\\');
-        }
-        out.push(ch);
-    }
-    out
 }
 
 /// Unix seconds as RFC 3339 UTC (`2026-12-01T08:00:00Z`).

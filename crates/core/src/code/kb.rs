@@ -397,6 +397,7 @@ pub(super) fn knowledge(code: Code) -> &'static Knowledge {
             (PhpCurl, "cURL error 58 (`CURLE_SSL_CERTPROBLEM`): `CURLOPT_SSLCERT` and `CURLOPT_SSLKEY` must be a matching pair."),
             (Dotnet, "`X509Certificate2.CreateFromPemFile(cert, key)` throws `The key contents do not contain a PEM, the content is malformed, or the key does not match the certificate`: use the matching key."),
             (Rustls, "`with_client_auth_cert` returns an error for an inconsistent key (rustls 0.23: `InconsistentKeys::KeyMismatch`): use the key issued with the certificate."),
+            (Nginx, "The same mistake on the server: nginx refuses to start with `SSL_CTX_use_PrivateKey(...) failed (... key values mismatch)`; `ssl_certificate_key` must be the key of `ssl_certificate`. As a client of an upstream, the same holds for `proxy_ssl_certificate`/`proxy_ssl_certificate_key`."),
         ],
     );
     static PLAIN: Knowledge = kf(
@@ -428,40 +429,124 @@ pub(super) fn knowledge(code: Code) -> &'static Knowledge {
         "Check the upstream service's health and load, or raise the gateway's upstream timeout.",
         &[(Nginx, "Check the upstream's health; the error log says `upstream timed out (110: Connection timed out)`; tune `proxy_connect_timeout`, `proxy_read_timeout`.")],
     );
-    static EXPIRING: Knowledge = k(
+    static EXPIRING: Knowledge = kf(
         "Certificate expires soon",
         "The certificate is still valid but its notAfter date falls inside the warning window; when it passes, clients will refuse it and the service goes down.",
         "Renew the certificate now and reload the service that uses it; automate renewal (ACME, cert-manager) and keep expiry monitoring on.",
+        &[
+            (Curl, "See the date the server sends: `curl -v https://host/ 2>&1 | grep 'expire date'`; for a client certificate file: `openssl x509 -in client.pem -noout -enddate`."),
+            (Openssl, "`openssl x509 -in cert.pem -noout -enddate -checkend 2592000` (exit 1 when it expires within 30 days); for a server: `openssl s_client -connect host:443 -servername host </dev/null | openssl x509 -noout -enddate`."),
+            (PythonRequests, "Nothing breaks yet; renew before notAfter. For your client certificate (`cert=`), alert on `cryptography.x509.load_pem_x509_certificate(data).not_valid_after_utc`."),
+            (Node, "Nothing breaks yet; renew before notAfter. `tls.connect(...).getPeerCertificate().valid_to` shows a server's date; watch your own `cert:` file the same way."),
+            (Java, "Nothing breaks yet; renew before notAfter and re-import: `keytool -list -v -keystore client.p12` shows `Valid until` for keystore entries."),
+            (Go, "Nothing breaks yet; renew before notAfter. `tls.Certificate.Leaf.NotAfter` (Go 1.23+ fills Leaf) or `ConnectionState().PeerCertificates[0].NotAfter` give the date to monitor."),
+            (PhpCurl, "Nothing breaks yet; renew before notAfter. `openssl_x509_parse(file_get_contents('client.pem'))['validTo_time_t']` gives the date to monitor."),
+            (Dotnet, "Nothing breaks yet; renew before notAfter. `X509Certificate2.NotAfter` of the client certificate (or of the server's, in the validation callback) gives the date to monitor."),
+            (Rustls, "Nothing breaks yet; renew before notAfter. Parse `peer_certificates()[0]` (or your own chain) with x509-parser to monitor `validity().not_after`."),
+            (Nginx, "Renew, replace the files named by `ssl_certificate`/`ssl_certificate_key` and `nginx -s reload`; with certbot check `certbot renew --dry-run` and its timer."),
+        ],
     );
-    static KEY_REUSED: Knowledge = k(
+    static KEY_REUSED: Knowledge = kf(
         "Key reused across certificates",
         "Several different certificates carry the same public key, so one leaked private key compromises all of them and renewing a certificate does not rotate its key.",
         "Generate a fresh key pair for each certificate and for each renewal (certbot: --reuse-key off; cert-manager: rotationPolicy: Always).",
+        &[
+            (Curl, "Issue the next client certificate for a new key (`openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out new.key`, then a CSR) and pass it with `--key new.key`."),
+            (Openssl, "Make a new key per certificate: `openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout new.key -out new.csr`; `openssl x509 -noout -pubkey` shows which certificates share one."),
+            (PythonRequests, "Request the next client certificate for a new key and change `cert=('new.pem', 'new.key')`."),
+            (Node, "Request the next client certificate for a new key and change the agent's `cert`/`key` (or `pfx`)."),
+            (Java, "Generate a new key pair in a new keystore entry (`keytool -genkeypair`, or `openssl pkcs12 -export` from a new key) for each certificate."),
+            (Go, "Generate a new key (`ecdsa.GenerateKey(elliptic.P256(), rand.Reader)`) for each certificate and load the pair with `tls.LoadX509KeyPair`."),
+            (PhpCurl, "Request the next client certificate for a new key and point `CURLOPT_SSLKEY` at it."),
+            (Dotnet, "Create a new key per certificate (`ECDsa.Create()` + `CertificateRequest`) instead of reusing the old certificate's key."),
+            (Rustls, "Generate a new key per certificate (rcgen `KeyPair::generate()`) and pass it to `with_client_auth_cert`."),
+            (Nginx, "Point `ssl_certificate_key` at a key made for this certificate; certbot: `--new-key` (or `reuse_key = False` in the renewal config)."),
+        ],
     );
-    static KEY_OPEN: Knowledge = k(
+    static KEY_OPEN: Knowledge = kf(
         "Private key file permissions too open",
         "A private key file can be read or written by users other than its owner and its group, so any local account or process may copy the key.",
         "Restrict the file: chmod 600 (or 640 with a dedicated group such as ssl-cert) and make it owned by the service account; then consider the key exposed and rotate it.",
+        &[
+            (Curl, "`chmod 600 client.key` (owned by the user who runs curl); curl reads it with `--key client.key`."),
+            (Openssl, "`chmod 600 key.pem`; `openssl pkey -in key.pem -out key-enc.pem -aes256` stores it encrypted if it must sit on a shared disk."),
+            (PythonRequests, "`chmod 600` the `cert=` key file and own it by the service account that runs Python."),
+            (Node, "`chmod 600` the key given to `https.Agent({ key })` and own it by the service account that runs Node."),
+            (Java, "`chmod 600 client.p12` and use a non-default keystore password (`-Djavax.net.ssl.keyStorePassword`, ideally from a secret store)."),
+            (Go, "`chmod 600` the key read by `tls.LoadX509KeyPair`; write new keys with `os.WriteFile(path, pem, 0o600)`."),
+            (PhpCurl, "`chmod 640` the `CURLOPT_SSLKEY` file with group = the PHP-FPM user (e.g. `www-data`), owner root."),
+            (Dotnet, "`chmod 600` the PEM/PFX key file (Linux) or restrict the key container's ACL (Windows certificate store)."),
+            (Rustls, "`chmod 600` the key file you load; create new ones with `OpenOptions::new().mode(0o600)`."),
+            (Nginx, "`chown root:root` and `chmod 600` the `ssl_certificate_key` file: nginx reads it as root before dropping privileges."),
+        ],
     );
-    static CERT_REJECTED: Knowledge = k(
+    static CERT_REJECTED: Knowledge = kf(
         "Server certificate refused by the client",
         "The client aborted the handshake right after the server's certificate with an alert that does not say which check failed (bad_certificate, certificate_unknown), or, in TLS 1.3, with an encrypted alert. Nearly always the certificate is untrusted, expired or for another name.",
         "Run `certgate doctor` against the server with the client's trust store to see which check fails; then fix the server's chain or the client's trust store.",
+        &[
+            (Curl, "`curl -v https://host/` prints the verify error (`SSL certificate problem: ...`) that made curl refuse the certificate; `certgate explain` maps it."),
+            (Openssl, "`openssl s_client -connect host:443 -servername host -verify_return_error -CAfile ca.pem` prints `verify error:num=N` naming the failed check."),
+            (PythonRequests, "The client's `SSLCertVerificationError` names the failed check (`certificate verify failed: ...`); fix that (usually `verify='ca.pem'`)."),
+            (Node, "The client's error code (`CERT_HAS_EXPIRED`, `UNABLE_TO_GET_ISSUER_CERT_LOCALLY`, `ERR_TLS_CERT_ALTNAME_INVALID`...) names the failed check."),
+            (Java, "Java sends certificate_unknown for every PKIX failure; the client's `SSLHandshakeException` (or `-Djavax.net.debug=ssl:handshake`) names the check, usually a truststore without the CA."),
+            (Go, "Go sends bad_certificate; the client's `x509:` error names the check (unknown authority, expired, not valid for name)."),
+            (PhpCurl, "`curl_error()` on the client names the check (`SSL certificate problem: ...`)."),
+            (Dotnet, "`sslPolicyErrors` and `chain.ChainStatus` in `ServerCertificateCustomValidationCallback` name the check."),
+            (Rustls, "The client's `invalid peer certificate: ...` error names the check (UnknownIssuer, expired, NotValidForName)."),
+            (Nginx, "Check what nginx serves: `ssl_certificate` must be the full chain for every `server_name`, current, from a CA the clients trust (`openssl s_client -showcerts`)."),
+        ],
     );
-    static INCOMPLETE_HS: Knowledge = k(
+    static INCOMPLETE_HS: Knowledge = kf(
         "Handshake did not finish",
         "The handshake stopped before it finished and no alert says why: one side closed or reset the connection silently, or the capture ends early.",
         "Look at the logs of the side that closed the connection; for a capture, record the whole connection (start before connecting, full snap length).",
+        &[
+            (Curl, "`curl -v` (or `--trace-ascii -`) shows the last handshake step before the close; a close right after the server's CertificateRequest means it wants `--cert/--key`."),
+            (Openssl, "`openssl s_client -connect host:443 -servername host -state -msg` shows the last message exchanged before the close."),
+            (PythonRequests, "An `EOF occurred in violation of protocol` often means the server (or a proxy) dropped you; check `HTTPS_PROXY`, then try `cert=(...)` if the server wants mTLS."),
+            (Node, "`ECONNRESET` / `socket disconnected before secure TLS connection was established`: run with `NODE_DEBUG=tls,net`; check proxies (`HTTPS_PROXY`) and whether the server wants a client certificate."),
+            (Java, "`Remote host terminated the handshake`: `-Djavax.net.debug=ssl:handshake` shows the last step; check versions (`-Dhttps.protocols`) and client certificate."),
+            (Go, "`EOF` / `connection reset by peer` during `Handshake()`: check the server's log; set `tls.Config.ServerName`, `Certificates` and `MinVersion` to what it expects."),
+            (PhpCurl, "Enable `CURLOPT_VERBOSE` (with `CURLOPT_STDERR`) to see the last handshake step before the close."),
+            (Dotnet, "`Received an unexpected EOF or 0 bytes from the transport stream`: enable `System.Net.Security` tracing; check `SslProtocols` and the client certificate."),
+            (Rustls, "An unexpected EOF during the handshake: enable rustls logging; check the server's log for why it closed."),
+            (Nginx, "With `error_log ... info;` nginx logs `peer closed connection in SSL handshake` for clients that give up; check timeouts (`ssl_handshake_timeout`, 1.25+) and proxies in front."),
+        ],
     );
-    static LEGACY_VERSION: Knowledge = k(
+    static LEGACY_VERSION: Knowledge = kf(
         "Legacy TLS versions enabled",
         "Besides TLS 1.2/1.3 the server still accepts TLS 1.0, TLS 1.1 or SSLv3, which are deprecated (RFC 8996) and refused by current clients; they only widen the attack surface.",
         "Disable TLS 1.0/1.1 and SSLv3 on the server (nginx: `ssl_protocols TLSv1.2 TLSv1.3;`).",
+        &[
+            (Curl, "Nothing to change in the client. Verify the fix with `curl --tlsv1.0 --tls-max 1.1 https://host/`, which must fail once the server is fixed."),
+            (Openssl, "Verify: `openssl s_client -connect host:443 -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'` must fail once the server is fixed."),
+            (PythonRequests, "Nothing to change in the client (Python's default context already refuses TLS 1.0/1.1); never lower `minimum_version`."),
+            (Node, "Nothing to change in the client (Node's default minimum is TLS 1.2); never start Node with `--tls-min-v1.0`."),
+            (Java, "Nothing to change in the client (JDK 11.0.11+ disables TLS 1.0/1.1 in `jdk.tls.disabledAlgorithms`); do not re-enable them."),
+            (Go, "Nothing to change in the client (Go's default minimum is TLS 1.2); do not set `MinVersion: tls.VersionTLS10`."),
+            (PhpCurl, "Nothing to change in the client; do not set `CURLOPT_SSLVERSION` to a TLS 1.0/1.1 value."),
+            (Dotnet, "Nothing to change in the client; leave `SslProtocols` at the OS default instead of listing `Tls`/`Tls11`."),
+            (Rustls, "Nothing to change: rustls never speaks TLS 1.0/1.1."),
+            (Nginx, "`ssl_protocols TLSv1.2 TLSv1.3;` in every `server` (nginx takes it from the default server of the listener)."),
+        ],
     );
-    static WEAK_CIPHER: Knowledge = k(
+    static WEAK_CIPHER: Knowledge = kf(
         "Weak cipher suites enabled",
         "The server accepts cipher suites that are broken or below current guidance (RC4, DES/3DES, export-grade, NULL or anonymous suites).",
         "Remove them from the server's cipher list; keep ECDHE with AES-GCM or ChaCha20-Poly1305 (nginx: `ssl_ciphers HIGH:!aNULL:!MD5:!3DES:!RC4;`).",
+        &[
+            (Curl, "Nothing to change in the client. Verify with `curl --ciphers DES-CBC3-SHA --tls-max 1.2 https://host/`, which must fail once the server is fixed."),
+            (Openssl, "Verify: `openssl s_client -connect host:443 -tls1_2 -cipher '3DES:RC4:@SECLEVEL=0'` must fail once the server is fixed."),
+            (PythonRequests, "Nothing to change in the client; do not widen the cipher list with `ssl_context.set_ciphers(...)`."),
+            (Node, "Nothing to change in the client; do not pass weak suites in `ciphers:` or `--tls-cipher-list`."),
+            (Java, "Nothing to change in the client; keep `jdk.tls.disabledAlgorithms` (3DES, RC4, NULL, anon are disabled by default)."),
+            (Go, "Nothing to change in the client; do not add `tls.InsecureCipherSuites()` to `CipherSuites`."),
+            (PhpCurl, "Nothing to change in the client; do not widen `CURLOPT_SSL_CIPHER_LIST`."),
+            (Dotnet, "Nothing to change in the client; do not widen `CipherSuitesPolicy`."),
+            (Rustls, "Nothing to change: rustls offers only AEAD suites with forward secrecy."),
+            (Nginx, "`ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384;` and `ssl_prefer_server_ciphers off;`."),
+        ],
     );
     match code {
         Ok => &OK,

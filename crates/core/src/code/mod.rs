@@ -242,12 +242,11 @@ impl Code {
 
     /// The ecosystems whose users can act on this code, so that the knowledge base owes each of
     /// them a specific fix: nobody for `ok`, the server operator (nginx) for upstream problems,
-    /// the clients for local files, everybody otherwise.
+    /// everybody otherwise (local files such as keys exist on clients and servers alike).
     pub fn applies_to(self) -> &'static [Ecosystem] {
         match self.area() {
             Area::None => &[],
             Area::Upstream => &[Ecosystem::Nginx],
-            Area::Local => Ecosystem::CLIENTS,
             _ => Ecosystem::ALL,
         }
     }

@@ -169,7 +169,7 @@ pub(super) fn code_for(alert: Alert, sent_by_client: bool) -> (Code, u8, String)
             48 => (CertUntrustedRoot, "the client does not trust the CA that issued the server's certificate"),
             70 => (HandshakeProtocolVersion, "the client supports none of the server's TLS versions"),
             71 => (HandshakeNoSharedCipher, "the client finds the server's parameters too weak"),
-            42 | 46 => (HandshakeAlert, "the client refused the server's certificate (untrusted CA, expired or wrong name; the client's own error says which)"),
+            42 | 46 => (CertRejected, "the client refused the server's certificate without saying why (untrusted CA, expired or wrong name; the client's own error says which)"),
             _ => (HandshakeAlert, "the client aborted the handshake"),
         };
         let weight = if code == HandshakeAlert { 40 } else { 80 };
@@ -189,7 +189,9 @@ pub(super) fn code_for(alert: Alert, sent_by_client: bool) -> (Code, u8, String)
         49 => (ClientCertNotAllowed, "the server accepted the certificate but denies this identity access"),
         70 => (HandshakeProtocolVersion, "the server supports none of the client's TLS versions"),
         71 => (HandshakeNoSharedCipher, "the server finds the client's parameters too weak"),
-        40 => (HandshakeAlert, "the server found nothing acceptable; with TLS 1.2, OpenSSL-based servers (nginx, Apache) also send this when a required client certificate is missing"),
+        // RFC 8446 §6.2: handshake_failure = "unable to negotiate an acceptable set of security
+        // parameters". OpenSSL TLS 1.2 servers also use it for a missing required client cert.
+        40 => (HandshakeNoSharedCipher, "the server found no acceptable cipher suite, group or signature algorithm; with TLS 1.2, OpenSSL-based servers (nginx, Apache) also send this when a required client certificate is missing, so if you sent none, that is the likelier cause (client_cert.required)"),
         51 => (HandshakeAlert, "the server could not verify a signature; with a client certificate this usually means the key does not match the certificate"),
         112 => (HandshakeAlert, "the server does not serve the requested host name (SNI)"),
         120 => (HandshakeAlert, "no application protocol (ALPN) in common"),

@@ -48,12 +48,14 @@ pub struct Explanation {
 }
 
 impl Explanation {
-    /// The match that names the verdict: the most specific one, the first among equals.
+    /// The match that names the verdict: of the code seen on most lines (a log's main problem;
+    /// a traceback repeats its cause), the most specific match, the first among equals.
     pub fn best(&self) -> Option<&Match> {
+        let count = |c: Code| self.matches.iter().filter(|m| m.code == c).count();
         self.matches
             .iter()
             .enumerate()
-            .max_by_key(|(i, m)| (m.weight, std::cmp::Reverse(*i)))
+            .max_by_key(|(i, m)| (count(m.code), m.weight, std::cmp::Reverse(*i)))
             .map(|(_, m)| m)
     }
 

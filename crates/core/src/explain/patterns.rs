@@ -75,7 +75,7 @@ pub(super) static PATTERNS: &[Pattern] = &[
     p(DnsResolutionFailed, r"(?i)Name or service not known|nodename nor servname provided|Temporary failure in name resolution|No address associated with hostname"),
     pe(DnsResolutionFailed, Node, r"\b(?:ENOTFOUND|EAI_AGAIN)\b"),
     pe(DnsResolutionFailed, Go, r"lookup \S+(?: on \S+)?: no such host"),
-    pe(DnsResolutionFailed, Java, r"java\.net\.UnknownHostException"),
+    pe(DnsResolutionFailed, Java, r"java\.net\.UnknownHostException|UnresolvedAddressException"),
     pe(DnsResolutionFailed, Dotnet, r"No such host is known"),
     pe(DnsResolutionFailed, PythonRequests, r"NameResolutionError|Failed to resolve '"),
     pe(DnsResolutionFailed, Nginx, r"could not be resolved \(\d+: "),
@@ -84,10 +84,13 @@ pub(super) static PATTERNS: &[Pattern] = &[
     // tcp.timeout
     pw(TcpTimeout, GENERIC, r"(?i)connection timed out|operation timed out|\bETIMEDOUT\b|i/o timeout|connect timed out|read timed out|ConnectTimeout(?:Error)?\b|context deadline exceeded", ""),
     pe(TcpTimeout, Curl, r"curl: \(28\)"),
+    Pattern { code: TcpConnectionRefused, re: r"curl: \(7\)|cURL error 7\b|Couldn't connect to server", eco: None, weight: GENERIC, note: "" },
+    Pattern { code: TcpConnectionRefused, re: r"java\.net\.ConnectException", eco: Some(Java), weight: GENERIC - 5, note: "Java could not open the connection (HttpClient hides the reason behind ClosedChannelException; usually nothing listens on the port)." },
+    pw(TcpTimeout, GENERIC, r"deadline has elapsed|\bABORT_ERR\b|The operation was aborted|TimeoutError", "The request was abandoned after waiting (a timeout or an abort signal): the peer accepted the connection but never answered."),
     pe(TcpTimeout, PhpCurl, r"cURL error 28\b"),
     // handshake.not_tls
     p(HandshakeNotTls, r"(?i)wrong[ _]version[ _]number|packet length too long"),
-    pe(HandshakeNotTls, Java, r"Unsupported or unrecognized SSL message"),
+    pe(HandshakeNotTls, Java, r"Unsupported or unrecognized SSL message|Unrecognized SSL message, plaintext connection\?"),
     pe(HandshakeNotTls, Go, r"first record does not look like a TLS handshake|server gave HTTP response to HTTPS client"),
     pe(HandshakeNotTls, Rustls, r"received corrupt message of type InvalidContentType|InvalidMessage\(InvalidContentType\)"),
     pe(HandshakeNotTls, Dotnet, r"The handshake failed due to an unexpected packet format"),
@@ -97,15 +100,17 @@ pub(super) static PATTERNS: &[Pattern] = &[
     p(HttpPlainToTls, r"SSL routines[^ ]*:+http request\b|\[SSL: HTTP_REQUEST\]|client sent an HTTP request to an HTTPS server"),
     // handshake.protocol_version
     p(HandshakeProtocolVersion, r"(?i)unsupported[ _]protocol\b|no protocols available|UNSUPPORTED_PROTOCOL|version too low|tlsv1 alert protocol version"),
+    pw(HandshakeProtocolVersion, SPECIFIC, r"(?i)legacy sigalg disallowed or unsupported|LEGACY_SIGALG_DISALLOWED_OR_UNSUPPORTED", "The server signed its key exchange the TLS 1.0/1.1 way (MD5/SHA-1), which OpenSSL 3 refuses: the server only speaks a legacy TLS version."),
     pe(HandshakeProtocolVersion, Java, r"No appropriate protocol \(protocol is disabled or cipher suites are inappropriate\)|The server selected protocol version \S+ is not accepted"),
     pe(HandshakeProtocolVersion, Go, r"server selected unsupported protocol version|no supported versions satisfy MinVersion and MaxVersion|client offered only unsupported versions"),
     pe(HandshakeProtocolVersion, Rustls, r"peer is incompatible: \w*(?:Version|Tls1[23])\w*|peer is incompatible: SupportedVersionsExtensionRequired"),
     // handshake.no_shared_cipher
     p(HandshakeNoSharedCipher, r"(?i)no[ _]shared[ _]cipher|no ciphers available|no cipher suite supported by both client and server|NoCipherSuitesInCommon|insufficient[ _]security|no suitable signature algorithm|NO_SUITABLE_SIGNATURE_ALGORITHM|no shared signature algorithms"),
-    // handshake.alert (the vaguer abort symptoms; named alerts are handled in alerts.rs)
-    pe(HandshakeAlert, Java, r"Remote host terminated the handshake|Remote host closed connection during handshake"),
-    pw(HandshakeAlert, GENERIC, r"(?i)unexpected eof while reading|UNEXPECTED_EOF_WHILE_READING|EOF occurred in violation of protocol|Client network socket disconnected before secure TLS connection was established|Received an unexpected EOF or 0 bytes from the transport stream|remote party has closed the transport stream|peer closed connection in SSL handshake", "The peer closed the connection during the handshake without an alert; servers that require a client certificate sometimes do this. Run `certgate doctor URL`."),
-    pw(HandshakeAlert, VAGUE, r"(?i)\bECONNRESET\b|connection reset by peer", "The peer reset the connection; during a TLS handshake this usually means it refused something (version, certificate). Run `certgate doctor URL`."),
+    // handshake.alert / handshake.incomplete (aborts with and without an alert; named alerts
+    // are handled in alerts.rs)
+    pe(HandshakeIncomplete, Java, r"Remote host terminated the handshake|Remote host closed connection during handshake"),
+    pw(HandshakeIncomplete, GENERIC, r"(?i)unexpected eof while reading|UNEXPECTED_EOF_WHILE_READING|EOF occurred in violation of protocol|Client network socket disconnected before secure TLS connection was established|Received an unexpected EOF or 0 bytes from the transport stream|remote party has closed the transport stream|peer closed connection in SSL handshake", "The peer closed the connection during the handshake without an alert; servers that require a client certificate sometimes do this. Run `certgate doctor URL`."),
+    pw(HandshakeIncomplete, VAGUE, r"(?i)\bECONNRESET\b|connection reset by peer", "The peer reset the connection; during a TLS handshake this usually means it refused something (version, certificate). Run `certgate doctor URL`."),
     // cert.expired
     p(CertExpired, r"(?i)certificate has expired|\bCERT_HAS_EXPIRED\b"),
     pe(CertExpired, Java, r"CertificateExpiredException|NotAfter: "),
@@ -131,16 +136,17 @@ pub(super) static PATTERNS: &[Pattern] = &[
     p(CertSelfSigned, r"(?i)self[- _]signed[ _]certificate|\bDEPTH_ZERO_SELF_SIGNED_CERT\b"),
     // cert.untrusted_root
     pw(CertUntrustedRoot, SPECIFIC + 5, r"(?i)self[- _]signed certificate in certificate chain|\bSELF_SIGNED_CERT_IN_CHAIN\b", ""),
-    pw(CertUntrustedRoot, SPECIFIC, r"(?i)unable to get local issuer certificate|\bUNABLE_TO_GET_ISSUER_CERT_LOCALLY\b", ""),
-    pe(CertUntrustedRoot, Java, r"PKIX path building failed|unable to find valid certification path to requested target"),
+    pw(CertUntrustedRoot, SPECIFIC, r"PKIX path building failed|unable to find valid certification path to requested target", "Java says this whenever it cannot build a path to a trusted root: an untrusted or self-signed CA, or a missing intermediate (cert.incomplete_chain). `certgate doctor URL` tells which."),
     pe(CertUntrustedRoot, Go, r"x509: certificate signed by unknown authority"),
-    pe(CertUntrustedRoot, Rustls, r"invalid peer certificate: (?:UnknownIssuer|BadSignature)\b"),
+    pw(CertUntrustedRoot, SPECIFIC, r"invalid peer certificate: UnknownIssuer\b", "webpki says UnknownIssuer for an untrusted or self-signed CA and for a missing intermediate (cert.incomplete_chain) alike; `certgate doctor URL` tells which."),
+    pw(CertWeakKey, SPECIFIC, r"invalid peer certificate: BadSignature\b", "webpki reports a signature made with a key it does not accept (RSA below 2048 bits) as BadSignature; a tampered certificate would say the same."),
     pe(CertUntrustedRoot, Dotnet, r"certificate chain: UntrustedRoot|\bUntrustedRoot\b"),
     p(CertUntrustedRoot, r"(?i)invalid CA certificate|\bINVALID_CA\b|certificate signature failure|\bCERT_SIGNATURE_FAILURE\b|unable to decrypt certificate's signature|\bCERT_UNTRUSTED\b|certificate not trusted"),
     pw(CertUntrustedRoot, VAGUE, r"(?i)certificate verify failed|CERTIFICATE_VERIFY_FAILED|RemoteCertificateChainErrors|SSL certificate problem", "The message says verification failed but not why; the usual cause is a CA the client does not trust. Run `certgate doctor URL` for the precise reason."),
     // cert.incomplete_chain
     pw(CertIncompleteChain, SPECIFIC + 5, r"(?i)unable to verify the first certificate|\bUNABLE_TO_VERIFY_LEAF_SIGNATURE\b", "The server sent only its leaf certificate and the client cannot find the issuer: almost always a missing intermediate."),
     p(CertIncompleteChain, r"(?i)unable to get issuer certificate\b|\bUNABLE_TO_GET_ISSUER_CERT\b"),
+    pw(CertIncompleteChain, SPECIFIC, r"(?i)unable to get local issuer certificate|\bUNABLE_TO_GET_ISSUER_CERT_LOCALLY\b", "OpenSSL says this when the issuer of the last certificate the server sent is not in the client's trust store: a missing intermediate, or a root CA the client does not trust (cert.untrusted_root). A CA file holding both root and intermediate fixes either; `certgate doctor URL` tells which."),
     pe(CertIncompleteChain, Dotnet, r"\bPartialChain\b"),
     // cert.revoked
     p(CertRevoked, r"(?i)certificate revoked|\bCERT_REVOKED\b|Certificate has been revoked|CertificateRevokedException|x509: certificate is revoked"),
@@ -151,10 +157,14 @@ pub(super) static PATTERNS: &[Pattern] = &[
     // cert.weak_signature
     p(CertWeakSignature, r"(?i)ca md too weak|\bCA_MD_TOO_WEAK\b|CA signature digest algorithm too weak|Algorithm constraints check failed on signature algorithm|insecure algorithm (?:SHA1|MD5)|UnsupportedSignatureAlgorithm"),
     // cert.wrong_usage
-    p(CertWrongUsage, r"(?i)unsupported certificate purpose|\bINVALID_PURPOSE\b|Extended key usage does not permit use for TLS server authentication|certificate specifies an incompatible key usage|\bNotValidForUsage\b|invalid peer certificate: InvalidPurpose"),
+    p(CertWrongUsage, r"(?i)unsupported certificate purpose|unsuitable certificate purpose|does not allow extended key usage for server authentication|\bINVALID_PURPOSE\b|Extended key usage does not permit use for TLS server authentication|certificate specifies an incompatible key usage|\bNotValidForUsage\b|invalid peer certificate: InvalidPurpose"),
     // client_cert.required
     p(ClientCertRequired, r"(?i)peer did not return a certificate|PEER_DID_NOT_RETURN_A_CERTIFICATE|tls: client didn't provide a certificate|peer sent no certificates|Empty client certificate chain|\b496 SSL Certificate Required|SSL Certificate Required"),
     pe(ClientCertRequired, Nginx, r"client sent no required SSL certificate|No required SSL certificate was sent"),
+    // client_cert.expired: curl's wording when the server sends alert certificate_expired (45)
+    // while the server's own certificate verified fine (curl lib/vtls/openssl.c treats that alert
+    // like a verification failure and, with no verify error to show, prints this).
+    Pattern { code: ClientCertExpired, re: r"SSL certificate verification failed", eco: None, weight: SPECIFIC, note: "curl prints this when the server answered with alert certificate_expired (45): the server refused your client certificate as expired (or not yet valid)." },
     // client_cert.rejected
     pe(ClientCertRejected, Nginx, r"The SSL certificate error"),
     Pattern { code: ClientCertRejected, re: r"client SSL certificate verify error", eco: Some(Nginx), weight: GENERIC, note: "nginx refused the client certificate; the `(N:reason)` after it says why." },

@@ -140,7 +140,7 @@ fn java_messages() {
     );
     assert_eq!(
         code("javax.net.ssl.SSLHandshakeException: Received fatal alert: handshake_failure"),
-        Some("handshake.alert")
+        Some("handshake.no_shared_cipher")
     );
     assert_eq!(
         code("javax.net.ssl.SSLException: Unsupported or unrecognized SSL message"),
@@ -203,7 +203,7 @@ an unrelated line\n";
 fn ecosystem_comes_from_the_rest_of_a_traceback() {
     let tb = "Traceback (most recent call last):\n  File \"x.py\", line 1, in <module>\nssl.SSLCertVerificationError: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)\n";
     let e = explain(tb);
-    assert_eq!(e.code(), Some(Code::CertUntrustedRoot));
+    assert_eq!(e.code(), Some(Code::CertIncompleteChain));
     assert_eq!(e.best().unwrap().ecosystem, Some(PythonRequests));
     assert_eq!(e.best().unwrap().line, 3);
 }
@@ -227,4 +227,24 @@ fn a_specific_cause_beats_the_generic_verify_failure_on_the_same_line() {
         Some("cert.incomplete_chain")
     );
     assert_eq!(code("hello world"), None);
+}
+
+#[test]
+fn aborts_without_an_alert_are_an_incomplete_handshake() {
+    assert_eq!(code("Error: Client network socket disconnected before secure TLS connection was established"), Some("handshake.incomplete"));
+    assert_eq!(code("2026/12/01 08:00:00 [info] 9#9: *1 peer closed connection in SSL handshake while SSL handshaking, client: 10.0.0.1, server: 0.0.0.0:443"), Some("handshake.incomplete"));
+    assert_eq!(code("2026/12/01 08:00:00 [info] 9#9: *1 SSL_do_handshake() failed (SSL: error:0A000412:SSL routines::sslv3 alert bad certificate:SSL alert number 42) while SSL handshaking, client: 10.0.0.1, server: 0.0.0.0:443"), Some("cert.rejected"));
+}
+
+#[test]
+fn envoy_and_grpc_boringssl_lines() {
+    // Envoy's debug log and gRPC's ssl_transport_security.cc, as quoted in public issue threads.
+    let envoy = "2026-10-09T10:03:12.003750Z\tdebug\tenvoy connection external/envoy/source/common/tls/ssl_socket.cc:269\t[Tags: \"ConnectionId\":\"79\"] remote address:127.0.0.1:53492,TLS_error:|268435648:SSL routines:OPENSSL_internal:PEER_DID_NOT_RETURN_A_CERTIFICATE:peer did not provide required client certificate:TLS_error_end\tthread=28";
+    assert_eq!(code(envoy), Some("client_cert.required"));
+    assert_eq!(
+        explain(envoy).best().unwrap().timestamp.as_deref(),
+        Some("2026-10-09T10:03:12.003750Z")
+    );
+    assert_eq!(code("Handshake failed with fatal error SSL_ERROR_SSL: error:100000c0:SSL routines:OPENSSL_internal:PEER_DID_NOT_RETURN_A_CERTIFICATE."), Some("client_cert.required"));
+    assert_eq!(code("TLS_error:|268435581:SSL routines:OPENSSL_internal:SSLV3_ALERT_BAD_CERTIFICATE:TLS_error_end"), Some("client_cert.rejected"));
 }

@@ -288,3 +288,85 @@ pub fn parse_http(exit: i32, raw: &[u8], stderr: &[u8]) -> Answer {
         stderr: String::from_utf8_lossy(stderr).to_string(),
     }
 }
+
+/// A rustls client configuration trusting the test root, with `pair` as client certificate.
+pub fn client_config(pki: &Pki, pair: Option<&Pair>) -> std::sync::Arc<rustls::ClientConfig> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(&pki.ca).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let b = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots);
+    std::sync::Arc::new(match pair {
+        None => b.with_no_client_auth(),
+        Some(p) => {
+            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&p.cert)
+                .unwrap()
+                .map(|c| c.unwrap())
+                .collect();
+            let key = PrivateKeyDer::from_pem_file(&p.key).unwrap();
+            b.with_client_auth_cert(chain, key).unwrap()
+        }
+    })
+}
+
+/// A TLS connection to the gateway (SNI localhost).
+pub async fn tls_connect(
+    env: &Env,
+    cfg: std::sync::Arc<rustls::ClientConfig>,
+) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+    let tcp = tokio::net::TcpStream::connect(env.gw.local_addr()).await?;
+    tokio_rustls::TlsConnector::from(cfg)
+        .connect(
+            rustls_pki_types::ServerName::try_from("localhost").unwrap(),
+            tcp,
+        )
+        .await
+}
+
+/// An HTTP/1.1 keep-alive connection over TLS: the sender and the connection task.
+pub async fn h1_client(
+    env: &Env,
+    cfg: std::sync::Arc<rustls::ClientConfig>,
+) -> (
+    hyper::client::conn::http1::SendRequest<http_body_util::Empty<hyper::body::Bytes>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let tls = tls_connect(env, cfg).await.expect("TLS connect");
+    let (sender, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+        .await
+        .expect("HTTP handshake");
+    let task = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    (sender, task)
+}
+
+/// GET `path` on a keep-alive connection; the status, or the error text.
+pub async fn get(
+    sender: &mut hyper::client::conn::http1::SendRequest<http_body_util::Empty<hyper::body::Bytes>>,
+    path: &str,
+) -> Result<u16, String> {
+    use http_body_util::BodyExt;
+    let req = http::Request::get(path)
+        .header("host", "localhost")
+        .body(http_body_util::Empty::new())
+        .unwrap();
+    let resp = sender.send_request(req).await.map_err(|e| {
+        let mut t = e.to_string();
+        let mut cur = std::error::Error::source(&e);
+        while let Some(c) = cur {
+            t += &format!(": {c}");
+            cur = c.source();
+        }
+        t
+    })?;
+    let status = resp.status().as_u16();
+    let _ = resp.into_body().collect().await;
+    Ok(status)
+}

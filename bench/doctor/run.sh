@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-5}
-BIN=target/release/certgate
+BIN=${CERTGATE_BIN:-target/release/certgate}
 [ -x "$BIN" ] || cargo build --release -q -p certgate
 W=$(mktemp -d); trap 'kill $SRV 2>/dev/null || true; rm -rf "$W"' EXIT
 

@@ -41,6 +41,9 @@ enum Source {
         /// Print one JSON line per connection instead of text.
         #[arg(long)]
         json: bool,
+        /// Print each connection's timeline under its line.
+        #[arg(long)]
+        timeline: bool,
         /// Stop after this many connections.
         #[arg(long)]
         count: Option<usize>,
@@ -54,8 +57,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             listen,
             to,
             json,
+            timeline,
             count,
-        } => relay(listen, to, json, count),
+        } => relay(listen, to, json, timeline, count),
     }
 }
 
@@ -135,6 +139,7 @@ fn relay(
     listen: String,
     to: String,
     as_json: bool,
+    timeline: bool,
     count: Option<usize>,
 ) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -154,8 +159,10 @@ fn relay(
         certgate_trace::relay::run(listener, to, count, move |r: ConnectionReport| {
             let line = if as_json {
                 serde_json::to_string(&r.to_json()).unwrap_or_default() + "\n"
-            } else {
+            } else if timeline {
                 r.to_text()
+            } else {
+                r.summary_line() + "\n"
             };
             let _ = print(&line);
             if let Ok(mut w) = w.lock() {

@@ -793,8 +793,10 @@ impl<'a> Analyser<'a> {
                         "after the client's Finished the server sent one alert-sized encrypted record and closed; TLS 1.3 hides which alert",
                     ),
                 };
-                self.findings
-                    .push(Finding::new(code, side, text).with("inferred", true));
+                self.findings.push(
+                    Finding::new(code, side, format!("{text} (inferred from record sizes)"))
+                        .with("inferred", true),
+                );
                 return self.result(version, Outcome::Failed, Some(Peer::Server));
             }
             return self.result(version, Outcome::Completed, None);
@@ -814,7 +816,7 @@ impl<'a> Analyser<'a> {
                 ),
             };
             self.findings.push(
-                Finding::new(code, side, text)
+                Finding::new(code, side, format!("{text} (inferred from record sizes)"))
                     .with("inferred", true)
                     .with("reset", reset),
             );

@@ -51,11 +51,14 @@ impl Explanation {
     /// The match that names the verdict: of the code seen on most lines (a log's main problem;
     /// a traceback repeats its cause), the most specific match, the first among equals.
     pub fn best(&self) -> Option<&Match> {
-        let count = |c: Code| self.matches.iter().filter(|m| m.code == c).count();
+        let mut counts: BTreeMap<Code, usize> = BTreeMap::new();
+        for m in &self.matches {
+            *counts.entry(m.code).or_default() += 1;
+        }
         self.matches
             .iter()
             .enumerate()
-            .max_by_key(|(i, m)| (count(m.code), m.weight, std::cmp::Reverse(*i)))
+            .max_by_key(|(i, m)| (counts[&m.code], m.weight, std::cmp::Reverse(*i)))
             .map(|(_, m)| m)
     }
 
@@ -352,6 +355,8 @@ fn match_line(line: &str) -> Option<LineHit> {
 /// Explains one text (a message, or a whole log): one match per recognised line.
 pub fn explain(text: &str) -> Explanation {
     let mut matches = Vec::new();
+    // Whether each match's line had its own ecosystem marker.
+    let mut own_marker = Vec::new();
     let mut lines = 0;
     let mut doc_eco: Option<(usize, Ecosystem)> = None;
     for (i, line) in text.lines().enumerate() {
@@ -377,6 +382,7 @@ pub fn explain(text: &str) -> Explanation {
         else {
             continue;
         };
+        own_marker.push(own.is_some());
         matches.push(Match {
             line: i + 1,
             code,
@@ -395,9 +401,8 @@ pub fn explain(text: &str) -> Explanation {
     }
     // Lines without their own marker take the text's ecosystem (a traceback's last line).
     if let Some((_, e)) = doc_eco {
-        for m in &mut matches {
-            let own = text.lines().nth(m.line - 1).and_then(marker);
-            if own.is_none() {
+        for (m, own) in matches.iter_mut().zip(own_marker) {
+            if !own {
                 m.ecosystem = Some(e);
             }
         }

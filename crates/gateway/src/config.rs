@@ -169,6 +169,9 @@ pub struct RouteConfig {
     /// Upstream URL; default: the top-level `upstream`.
     #[serde(default)]
     pub upstream: Option<String>,
+    /// OCSP checking of client certificates; default: the top-level `ocsp`.
+    #[serde(default)]
+    pub ocsp: Option<crate::ocsp::OcspConfig>,
 }
 
 fn default_path() -> String {
@@ -309,6 +312,9 @@ pub struct Config {
     /// Address of the admin listener (metrics, status), if any.
     #[serde(default)]
     pub admin: Option<SocketAddr>,
+    /// Default OCSP checking of client certificates (`[ocsp]`: responder, policy, timeouts).
+    #[serde(default)]
+    pub ocsp: Option<crate::ocsp::OcspConfig>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -339,6 +345,7 @@ impl Config {
             nginx_compat: false,
             limits: Limits::default(),
             admin: None,
+            ocsp: None,
         }
     }
 
@@ -396,6 +403,7 @@ impl Config {
             crl: Some(self.crl.clone()),
             allow: Some(self.allow.clone()),
             upstream: self.upstream.clone(),
+            ocsp: self.ocsp.clone(),
         };
         if self.routes.is_empty() {
             return vec![base];
@@ -410,6 +418,7 @@ impl Config {
                 crl: r.crl.clone().or(base.crl.clone()),
                 allow: r.allow.clone().or(base.allow.clone()),
                 upstream: r.upstream.clone().or(base.upstream.clone()),
+                ocsp: r.ocsp.clone().or(base.ocsp.clone()),
             })
             .collect()
     }

@@ -372,6 +372,7 @@ async fn handle(shared: &Shared, conn: &Conn, mut req: Request<Incoming>) -> Res
     };
     let label = route.label();
     let cert = conn.client_cert(route, loaded.generation);
+    let cert = crate::ocsp::recheck(route, conn.chain.as_deref().map(Vec::as_slice), cert).await;
     let reject = |status: u16, finding: &Finding, req: &Request<Incoming>| {
         log_rejection(
             conn.peer,

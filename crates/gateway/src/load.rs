@@ -90,6 +90,10 @@ pub fn load(
             trust,
             allow: rc.allow.unwrap_or_default(),
             upstream,
+            ocsp: rc
+                .ocsp
+                .filter(|_| mode != Mode::Off)
+                .map(|c| Arc::new(crate::ocsp::OcspChecker::new(c))),
         });
     }
     let tls = TlsConfigs::build(&routes, cert, config.hide_ca_names, resumption)?;

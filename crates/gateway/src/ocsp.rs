@@ -6,6 +6,9 @@
 //! profile every responder supports); responses must be signed by the issuer or by a responder
 //! certificate the issuer gave the OCSPSigning EKU.
 
+use crate::policy::{ClientCert, Route};
+use crate::trust::TrustStore;
+use certgate_core::{Code, Finding};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -13,7 +16,7 @@ use hyper_util::rt::TokioExecutor;
 use rustls_pki_types::{CertificateDer, SignatureVerificationAlgorithm};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// What to do when the responder cannot give an answer (unreachable, slow, error, `unknown`).
@@ -146,10 +149,15 @@ impl OcspChecker {
                 let cap = now + self.config.cache_secs as i64;
                 (status, next_update.map_or(cap, |n| n.min(cap)))
             }
-            Err(why) => (
-                OcspStatus::Unavailable(why),
-                now + self.config.failure_cache_secs as i64,
-            ),
+            Err(why) => {
+                // Logged once per failure_cache_secs and certificate, not per request.
+                tracing::warn!(target: "certgate::gateway", event = "ocsp_unavailable",
+                    policy = ?self.config.policy, "OCSP check failed: {why}");
+                (
+                    OcspStatus::Unavailable(why),
+                    now + self.config.failure_cache_secs as i64,
+                )
+            }
         };
         let mut cache = self.cache.lock().expect("ocsp cache");
         if cache.len() >= CACHE_MAX {
@@ -209,6 +217,84 @@ impl OcspChecker {
             .map_err(|e| format!("responder {url}: {e}"))?;
         Ok((status, next_update))
     }
+}
+
+/// After the chain and CRLs accepted the certificate, asks OCSP when the route wants it: a revoked
+/// answer turns the verdict into `client_cert.revoked`; no answer into
+/// `client_cert.revocation_unknown` under `fail-closed` and leaves it `ok` under `fail-open`.
+pub async fn recheck(
+    route: &Route,
+    chain: Option<&[CertificateDer<'static>]>,
+    cert: ClientCert,
+) -> ClientCert {
+    let Some(checker) = &route.ocsp else {
+        return cert;
+    };
+    let (ClientCert::Present { identity, verdict }, Some(chain)) = (&cert, chain) else {
+        return cert;
+    };
+    if verdict.code != Code::Ok || chain.is_empty() {
+        return cert;
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let status = match issuer_of(chain, &route.trust) {
+        Some(issuer) => checker.status(&chain[0], &issuer, now).await,
+        None => OcspStatus::Unavailable("the issuer of the certificate was not found".into()),
+    };
+    let (code, detail) = match status {
+        OcspStatus::Good => return cert,
+        OcspStatus::Revoked { at, reason } => (
+            Code::ClientCertRevoked,
+            format!(
+                "the OCSP responder says the certificate {} (serial {}) was revoked at {}{}",
+                identity.subject,
+                identity.serial,
+                time::OffsetDateTime::from_unix_timestamp(at)
+                    .ok()
+                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                    .unwrap_or_else(|| at.to_string()),
+                reason.map(|r| format!(" (CRLReason {r})")).unwrap_or_default()
+            ),
+        ),
+        OcspStatus::Unavailable(why) => match checker.config.policy {
+            FailMode::FailOpen => return cert,
+            FailMode::FailClosed => (
+                Code::ClientCertRevocationUnknown,
+                format!(
+                    "the revocation status of {} (serial {}) could not be checked and this route is fail-closed: {why}",
+                    identity.subject, identity.serial
+                ),
+            ),
+        },
+    };
+    let mut f: Finding = (**verdict).clone();
+    f.code = code;
+    f.severity = code.severity();
+    f.detail = detail;
+    ClientCert::Present {
+        identity: identity.clone(),
+        verdict: Arc::new(f.with("revocation_source", "ocsp")),
+    }
+}
+
+/// The issuer of the leaf: the next certificate of the chain, or one of the route's trusted CAs.
+fn issuer_of(
+    chain: &[CertificateDer<'static>],
+    trust: &TrustStore,
+) -> Option<CertificateDer<'static>> {
+    let leaf = cert_parts(&chain[0]).ok()?;
+    let issues_leaf = |c: &[u8]| cert_parts(c).is_ok_and(|p| p.subject_name == leaf.issuer_name);
+    chain[1..]
+        .iter()
+        .find(|c| issues_leaf(c))
+        .cloned()
+        .or_else(|| {
+            trust
+                .cas
+                .iter()
+                .find(|ca| issues_leaf(&ca.der))
+                .map(|ca| ca.der.clone())
+        })
 }
 
 // ---- DER ---------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ pub struct Route {
     pub allow: AllowList,
     /// Upstream base URI (`http://host:port/base`).
     pub upstream: http::Uri,
+    /// OCSP checking of accepted client certificates, when configured.
+    pub ocsp: Option<Arc<crate::ocsp::OcspChecker>>,
 }
 
 impl Route {
@@ -281,6 +283,7 @@ mod tests {
             trust: t.clone(),
             allow: AllowList::default(),
             upstream: "http://127.0.0.1:1".parse().unwrap(),
+            ocsp: None,
         };
         let routes = vec![
             r(0, "/", None),

@@ -1,6 +1,10 @@
 //! The OCSP client against a real responder: `openssl ocsp -index ... -port` on loopback, signing
 //! with the CA itself or with a delegated responder certificate (EKU OCSPSigning). Also what the
-//! checker says when the responder is down, and that answers are cached.
+//! checker says when the responder is down, and that answers are cached. Then the gateway with
+//! curl: OCSP-revoked → 495 `client_cert.revoked`, good → 200, responder down → 495
+//! `client_cert.revocation_unknown` when fail-closed and 200 when fail-open.
+
+mod common;
 
 use certgate_gateway::ocsp::{FailMode, OcspChecker, OcspConfig, OcspStatus};
 use certgate_testkit::pki::{Ca, CaSpec, Issued, LeafSpec};
@@ -57,6 +61,16 @@ fn index_line(leaf: &Issued, cn: &str, revoked: bool) -> String {
 }
 
 fn start_responder(dir: &Path, ca: &Ca, index: &str, signer: Option<&Issued>) -> Option<Responder> {
+    start_responder_on(free_port(), dir, ca, index, signer)
+}
+
+fn start_responder_on(
+    port: u16,
+    dir: &Path,
+    ca: &Ca,
+    index: &str,
+    signer: Option<&Issued>,
+) -> Option<Responder> {
     let openssl = tool("openssl")?;
     std::fs::write(dir.join("index.txt"), index).unwrap();
     std::fs::write(dir.join("ca.pem"), &ca.cert_pem).unwrap();
@@ -69,7 +83,6 @@ fn start_responder(dir: &Path, ca: &Ca, index: &str, signer: Option<&Issued>) ->
         }
         None => ("ca.pem", "ca.key"),
     };
-    let port = free_port();
     let mut child = Command::new(openssl)
         .current_dir(dir)
         .args([
@@ -231,4 +244,82 @@ async fn a_dead_responder_is_unavailable_and_the_answer_is_cached() {
         c.status(&p.good.der, &p.ca.der, now()).await,
         OcspStatus::Unavailable(_)
     ));
+}
+
+fn index_serial(serial_hex: &str, cn: &str, revoked: bool) -> String {
+    let serial = serial_hex.to_uppercase();
+    let serial = if serial.len() % 2 == 1 {
+        format!("0{serial}")
+    } else {
+        serial
+    };
+    if revoked {
+        format!("R\t491231235959Z\t240101000000Z,keyCompromise\t{serial}\tunknown\t/CN={cn}\n")
+    } else {
+        format!("V\t491231235959Z\t\t{serial}\tunknown\t/CN={cn}\n")
+    }
+}
+
+/// A gateway whose route checks OCSP at `responder` with `policy`.
+async fn gateway(responder: String, policy: FailMode) -> common::Env {
+    common::Env::start(move |c, _| {
+        let mut o = OcspConfig::new(policy);
+        o.responder = Some(responder);
+        o.timeout_ms = 1_000;
+        c.ocsp = Some(o);
+    })
+    .await
+}
+
+/// curl through a fail-closed or fail-open gateway whose OCSP responder (for the clients CA of the
+/// gateway's PKI) lists alice as `alice_revoked` or is not running at all (`None`).
+async fn through_gateway(alice_revoked: Option<bool>, policy: FailMode) -> common::Answer {
+    let port = free_port();
+    let env = gateway(format!("http://127.0.0.1:{port}"), policy).await;
+    let dir = tempdir();
+    let _resp = match alice_revoked {
+        Some(r) => {
+            let index = index_serial(&env.pki.valid_serial, "alice", r);
+            Some(start_responder_on(port, dir.path(), &env.pki.clients_ca, &index, None).unwrap())
+        }
+        None => None,
+    };
+    let a = env.curl(Some(&env.pki.valid), "/x", &["--http1.1"]).await;
+    let upstream_saw = env.echo.count();
+    assert_eq!(upstream_saw, usize::from(a.status == 200), "{a:?}");
+    a
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gateway_answers_495_revoked_when_the_responder_says_revoked_and_200_when_good() {
+    if tool("curl").is_none() || tool("openssl").is_none() {
+        return;
+    }
+    let a = through_gateway(Some(true), FailMode::FailClosed).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (495, "client_cert.revoked"),
+        "{a:?}"
+    );
+    assert!(
+        a.json()["detail"].as_str().unwrap().contains("OCSP"),
+        "{a:?}"
+    );
+    let a = through_gateway(Some(false), FailMode::FailClosed).await;
+    assert_eq!(a.status, 200, "{a:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn responder_down_is_495_revocation_unknown_when_fail_closed_and_200_when_fail_open() {
+    if tool("curl").is_none() {
+        return;
+    }
+    let a = through_gateway(None, FailMode::FailClosed).await;
+    assert_eq!(
+        (a.status, a.code().as_str()),
+        (495, "client_cert.revocation_unknown"),
+        "{a:?}"
+    );
+    let a = through_gateway(None, FailMode::FailOpen).await;
+    assert_eq!(a.status, 200, "{a:?}");
 }

@@ -65,6 +65,13 @@ pub struct Args {
     /// Send no CA names in the CertificateRequest.
     #[arg(long)]
     hide_ca_names: bool,
+    /// Check client certificates with OCSP: `fail-open` accepts when the responder gives no
+    /// answer, `fail-closed` answers 495 `client_cert.revocation_unknown`.
+    #[arg(long, value_name = "POLICY", value_parser = ["fail-open", "fail-closed"])]
+    ocsp: Option<String>,
+    /// OCSP responder URL (default: the certificate's AIA OCSP URL).
+    #[arg(long = "ocsp-responder", value_name = "URL", requires = "ocsp")]
+    ocsp_responder: Option<String>,
     /// Where the demo keeps its dev PKI.
     #[arg(long, value_name = "DIR", default_value = "certgate-dev")]
     dev_dir: PathBuf,
@@ -170,6 +177,16 @@ async fn serve(a: Args) -> anyhow::Result<ExitCode> {
     }
     config.nginx_compat |= a.nginx_compat;
     config.hide_ca_names |= a.hide_ca_names;
+    if let Some(policy) = &a.ocsp {
+        use certgate_gateway::ocsp::{FailMode, OcspConfig};
+        let mut o = OcspConfig::new(if policy == "fail-closed" {
+            FailMode::FailClosed
+        } else {
+            FailMode::FailOpen
+        });
+        o.responder = a.ocsp_responder.clone();
+        config.ocsp = Some(o);
+    }
     if a.admin.is_some() {
         config.admin = a.admin;
     }

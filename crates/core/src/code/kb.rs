@@ -531,6 +531,11 @@ pub(super) fn knowledge(code: Code) -> &'static Knowledge {
             (Nginx, "`ssl_protocols TLSv1.2 TLSv1.3;` in every `server` (nginx takes it from the default server of the listener)."),
         ],
     );
+    static CC_REVOCATION_UNKNOWN: Knowledge = k(
+        "Client certificate revocation status unknown",
+        "The gateway checks client certificates with OCSP and its policy is fail-closed: the OCSP responder could not be reached, did not answer in time, answered `unknown`, or sent an answer that did not verify, so the certificate was refused although its chain is valid.",
+        "Nothing is wrong with the client's files: retry later. Operators: check that the OCSP responder (the certificate's AIA URL or the route's `ocsp.responder`) is reachable from the gateway and knows this CA's certificates, or set the route's `ocsp.policy = \"fail-open\"` to accept certificates when the responder is down.",
+    );
     static WEAK_CIPHER: Knowledge = kf(
         "Weak cipher suites enabled",
         "The server accepts cipher suites that are broken or below current guidance (RC4, DES/3DES, export-grade, NULL or anonymous suites).",
@@ -587,5 +592,6 @@ pub(super) fn knowledge(code: Code) -> &'static Knowledge {
         HandshakeIncomplete => &INCOMPLETE_HS,
         HandshakeLegacyVersion => &LEGACY_VERSION,
         HandshakeWeakCipher => &WEAK_CIPHER,
+        ClientCertRevocationUnknown => &CC_REVOCATION_UNKNOWN,
     }
 }

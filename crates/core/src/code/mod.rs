@@ -114,6 +114,9 @@ codes! {
     HandshakeLegacyVersion => "handshake.legacy_version", Handshake, Warning;
     /// The server accepts weak cipher suites (RC4, 3DES, export, NULL, anonymous).
     HandshakeWeakCipher => "handshake.weak_cipher", Handshake, Warning;
+    /// The gateway could not learn the client certificate's revocation status (OCSP) and its
+    /// policy is fail-closed.
+    ClientCertRevocationUnknown => "client_cert.revocation_unknown", ClientCert, Error;
 }
 
 /// Where a problem sits. Verdict precedence follows this order (DESIGN.md §2): transport →

@@ -10,26 +10,3 @@ pub mod inventory;
 pub mod lab;
 pub mod serve;
 pub mod trace;
-
-/// Declares a subcommand that is not built yet: it says so and exits 2, never pretends.
-macro_rules! not_yet {
-    ($name:literal, $issue:literal) => {
-        /// Arguments (accepted as-is until the subcommand is built).
-        #[derive(clap::Args)]
-        pub struct Args {
-            #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-            rest: Vec<String>,
-        }
-
-        pub fn run(_: Args) -> anyhow::Result<std::process::ExitCode> {
-            anyhow::bail!(concat!(
-                "`certgate ",
-                $name,
-                "` is not built yet (tracked in issue ",
-                $issue,
-                ")"
-            ))
-        }
-    };
-}
-pub(crate) use not_yet;

@@ -1,0 +1,52 @@
+"""Lab client runner for Python: `python3 python_client.py requests|ssl MANIFEST TIMEOUT`.
+
+Calls every scenario of a running `certgate lab` the way an ordinary program would and prints one
+JSON line per scenario: {"scenario", "ok", "message"}. `requests` mode uses requests.get with the
+manifest's CA bundle and client certificate (requests cannot take a CRL); `ssl` mode uses the
+standard library (http.client + ssl) and also loads the manifest's CRL when a scenario has one.
+The message is str(exception), what a user sees in a traceback's last line.
+"""
+import http.client
+import json
+import ssl
+import sys
+
+
+def call_requests(e, timeout):
+    import requests
+
+    cert = (e["client_cert"], e["client_key"]) if e.get("client_cert") else None
+    r = requests.get(e["url"], verify=e["ca_bundle"], cert=cert, timeout=timeout)
+    r.raise_for_status()
+
+
+def call_ssl(e, timeout):
+    ctx = ssl.create_default_context(cafile=e["ca_bundle"])
+    if e.get("client_cert"):
+        ctx.load_cert_chain(e["client_cert"], e["client_key"])
+    if e.get("crl"):
+        ctx.load_verify_locations(e["crl"])
+        ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
+    conn = http.client.HTTPSConnection(e["host"], e["port"], context=ctx, timeout=timeout)
+    conn.request("GET", "/")
+    resp = conn.getresponse()
+    resp.read()
+    if resp.status >= 400:
+        raise RuntimeError(f"HTTP {resp.status} {resp.reason}")
+
+
+def main():
+    mode, manifest, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    call = {"requests": call_requests, "ssl": call_ssl}[mode]
+    with open(manifest) as f:
+        m = json.load(f)
+    for e in m["scenarios"]:
+        try:
+            call(e, timeout)
+            out = {"scenario": e["name"], "ok": True, "message": ""}
+        except Exception as exc:  # noqa: BLE001 - recording what the client says is the point
+            out = {"scenario": e["name"], "ok": False, "message": f"{type(exc).__module__}.{type(exc).__name__}: {exc}"}
+        print(json.dumps(out), flush=True)
+
+
+main()

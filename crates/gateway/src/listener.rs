@@ -144,6 +144,27 @@ impl Conn {
     }
 }
 
+/// Closes a connection whose handshake we rejected, after the alert has been written. Dropping
+/// the socket at once while the client's next flight (in TLS 1.3 its Certificate, Finished and
+/// often the first request) is still unread makes the kernel answer with RST, and the client then
+/// reports "connection reset" or "not connected" instead of the alert that names the cause. Like
+/// nginx's lingering close: send FIN, then read and discard for a bounded time and volume.
+async fn linger_close(mut tcp: TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const LINGER: std::time::Duration = std::time::Duration::from_millis(500);
+    const MAX_DISCARD: usize = 64 * 1024;
+    let _ = tcp.shutdown().await;
+    let until = tokio::time::Instant::now() + LINGER;
+    let mut buf = [0u8; 4096];
+    let mut discarded = 0;
+    while discarded < MAX_DISCARD {
+        match tokio::time::timeout_at(until, tcp.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => discarded += n,
+            _ => break,
+        }
+    }
+}
+
 /// Serves one accepted TCP connection to the end.
 pub(crate) async fn serve_connection(
     shared: Arc<Shared>,
@@ -175,10 +196,12 @@ pub(crate) async fn serve_connection(
     };
     let sni = start.client_hello().server_name().map(str::to_string);
     let cfg = loaded.tls.for_sni(sni.as_deref());
-    let tls = match tokio::time::timeout_at(deadline, start.into_stream(cfg)).await {
+    let tls = match tokio::time::timeout_at(deadline, start.into_stream(cfg).into_fallible()).await
+    {
         Ok(Ok(t)) => t,
-        Ok(Err(e)) => {
+        Ok(Err((e, tcp))) => {
             handshake_failed(&shared, peer, sni.as_deref(), &e);
+            linger_close(tcp).await;
             return;
         }
         Err(_) => return,

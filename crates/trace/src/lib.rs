@@ -4,6 +4,7 @@
 //! `certgate_core::analyse::handshake`.
 #![forbid(unsafe_code)]
 
+pub mod conversation;
 pub mod pcap;
 pub mod relay;
 pub mod report;

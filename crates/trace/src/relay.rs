@@ -2,9 +2,9 @@
 //! directions unchanged, and read a copy of them with the same TLS parser as captures. When a
 //! connection ends, its report is handed to the caller (who prints one line per connection).
 
+use crate::conversation::Conversation;
 use crate::report::ConnectionReport;
-use crate::tls::TlsStream;
-use certgate_core::analyse::handshake::{Event, HandshakeAnalysis, HandshakeTrace, Outcome, Peer};
+use certgate_core::analyse::handshake::{HandshakeAnalysis, HandshakeTrace, Outcome, Peer};
 use certgate_core::{Code, Finding, Side};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -13,25 +13,10 @@ use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{tcp::OwnedReadHalf, tcp::OwnedWriteHalf, TcpListener, TcpStream};
 
-/// Events of one relayed connection, shared by its two copy tasks.
+/// One relayed connection, shared by its two copy tasks.
 struct Recorder {
     start: Instant,
-    events: Vec<Event>,
-    streams: [TlsStream; 2],
-}
-
-impl Recorder {
-    fn record(
-        &mut self,
-        from: Peer,
-        f: impl FnOnce(&mut TlsStream, &mut Vec<certgate_core::analyse::handshake::Message>),
-    ) {
-        let mut out = Vec::new();
-        f(&mut self.streams[from as usize], &mut out);
-        let at = self.start.elapsed().as_secs_f64();
-        self.events
-            .extend(out.into_iter().map(|message| Event { from, at, message }));
-    }
+    conv: Conversation,
 }
 
 /// Runs the relay on `listener`, forwarding to `to` (`host:port`). Stops after `limit` connections
@@ -97,31 +82,19 @@ async fn relay_one(id: usize, client: TcpStream, peer: SocketAddr, to: &str) -> 
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let rec = Arc::new(Mutex::new(Recorder {
         start: Instant::now(),
-        events: Vec::new(),
-        streams: [TlsStream::new(), TlsStream::new()],
+        conv: Conversation::new(),
     }));
     let (cr, cw) = client.into_split();
     let (sr, sw) = server.into_split();
     let up = pump(cr, sw, Peer::Client, rec.clone());
     let down = pump(sr, cw, Peer::Server, rec.clone());
     tokio::join!(up, down);
-    let rec = match Arc::try_unwrap(rec) {
-        Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
-        Err(arc) => {
-            let g = arc.lock().unwrap_or_else(|p| p.into_inner());
-            Recorder {
-                start: g.start,
-                events: g.events.clone(),
-                streams: [TlsStream::new(), TlsStream::new()],
-            }
-        }
+    let conv = match Arc::try_unwrap(rec) {
+        Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()).conv,
+        // Both copy tasks have ended, so this cannot happen; an empty report beats a panic.
+        Err(_) => Conversation::new(),
     };
-    let skipped = rec.streams.iter().map(|s| s.skipped_records).sum();
-    let trace = HandshakeTrace {
-        events: rec.events,
-        started: Some(started),
-    };
-    ConnectionReport::new(id, peer, server_addr, trace, skipped)
+    conv.report(id, peer, server_addr, Some(started))
 }
 
 /// Copies one direction, recording what it carries; closes the write side at the end.
@@ -137,7 +110,8 @@ async fn pump(
             Ok(0) => break false,
             Ok(n) => {
                 if let Ok(mut r) = rec.lock() {
-                    r.record(peer, |s, out| s.feed(&buf[..n], out));
+                    let at = r.start.elapsed().as_secs_f64();
+                    r.conv.feed(peer, at, &buf[..n]);
                 }
                 if to.write_all(&buf[..n]).await.is_err() {
                     break false;
@@ -147,10 +121,8 @@ async fn pump(
         }
     };
     if let Ok(mut r) = rec.lock() {
-        r.record(peer, |s, out| {
-            s.finish(out);
-            out.push(certgate_core::analyse::handshake::Message::Closed { reset });
-        });
+        let at = r.start.elapsed().as_secs_f64();
+        r.conv.close(peer, at, reset);
     }
     let _ = to.shutdown().await;
 }

@@ -112,3 +112,90 @@ fn truncated_capture_reports_connections_and_warns_on_stderr() {
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("handshake.incomplete"), "{text}");
 }
+
+/// Offsets of the pcapng blocks of a file.
+fn pcapng_blocks(data: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 8 <= data.len() {
+        out.push(i);
+        i += u32::from_le_bytes(data[i + 4..i + 8].try_into().unwrap()) as usize;
+    }
+    out
+}
+
+#[test]
+fn corrupt_pcapng_reports_the_connections_before_the_damage_and_one_line_on_stderr() {
+    // The two-connection capture with garbage over its last packets' block headers: the first
+    // connection (ok) is complete before the damage.
+    let mut data = std::fs::read(capture("ipv6_two_connections.pcapng")).unwrap();
+    let blocks = pcapng_blocks(&data);
+    let at = blocks[blocks.len() - 3];
+    data[at..at + 12].copy_from_slice(b"GARBAGEGARBA");
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("corrupt.pcapng");
+    std::fs::write(&f, &data).unwrap();
+    let out = certgate()
+        .args(["trace", "pcap", "--json", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("corrupt.pcapng: corrupt data after packet"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the connections read so far are reported"),
+        "{err}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["damage"]["reason"]
+        .as_str()
+        .unwrap()
+        .starts_with("corrupt data"));
+    let conns = doc["connections"].as_array().unwrap();
+    assert_eq!(conns.len(), 2, "{doc}");
+    assert_eq!(conns[0]["verdict"], "ok");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the second connection is cut short"
+    );
+}
+
+#[test]
+fn garbage_and_header_only_captures_exit_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = std::fs::read(capture("tls12_ok.pcap")).unwrap();
+    let mut header_then_garbage = real[..24].to_vec();
+    header_then_garbage.extend_from_slice(&[0xff; 40]);
+    let cases: [(&str, Vec<u8>, &str); 3] = [
+        (
+            "random.bin",
+            (0..4096u32)
+                .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+                .collect(),
+            "is not a pcap or pcapng capture",
+        ),
+        ("empty.pcap", Vec::new(), "is not a pcap or pcapng capture"),
+        (
+            "header_only.pcap",
+            header_then_garbage,
+            "no packet could be read",
+        ),
+    ];
+    for (name, bytes, says) in cases {
+        let f = dir.path().join(name);
+        std::fs::write(&f, bytes).unwrap();
+        let out = certgate()
+            .args(["trace", "pcap", f.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        assert!(out.stdout.is_empty(), "{name}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.contains(name) && err.contains(says), "{name}: {err}");
+    }
+}

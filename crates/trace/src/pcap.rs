@@ -49,7 +49,7 @@ pub struct Capture {
     pub skipped_packets: u64,
     /// Link types seen that certgate cannot decode.
     pub unsupported_links: Vec<i32>,
-    /// Set when the file is truncated or corrupt after some packets.
+    /// Set when the file is truncated or corrupt after its header (possibly before any packet).
     pub damage: Option<Damage>,
     /// File size in bytes.
     pub bytes: u64,
@@ -79,6 +79,9 @@ pub fn read<R: Read + Send>(reader: R, name: &str) -> Result<Capture, CaptureErr
     // Per pcapng interface: link type and timestamp units per second.
     let mut ifaces: Vec<(Linktype, u64, i64)> = Vec::new();
     let mut legacy: Option<(Linktype, bool)> = None;
+    // Once a file header (pcap) or section header (pcapng) parsed, later damage is damage to a
+    // capture, not proof that the file is something else.
+    let mut header_seen = false;
     let mut packets = 0u64;
     let mut skipped = 0u64;
     let mut unsupported: Vec<i32> = Vec::new();
@@ -89,6 +92,7 @@ pub fn read<R: Read + Send>(reader: R, name: &str) -> Result<Capture, CaptureErr
             Ok((offset, block)) => {
                 let pkt: Option<(Linktype, f64, &[u8])> = match block {
                     PcapBlockOwned::LegacyHeader(h) => {
+                        header_seen = true;
                         legacy = Some((h.network, h.is_nanosecond_precision()));
                         None
                     }
@@ -100,6 +104,7 @@ pub fn read<R: Read + Send>(reader: R, name: &str) -> Result<Capture, CaptureErr
                         Some((lt, ts, &b.data[..n]))
                     }
                     PcapBlockOwned::NG(pcap_parser::Block::SectionHeader(_)) => {
+                        header_seen = true;
                         ifaces.clear();
                         None
                     }
@@ -160,7 +165,7 @@ pub fn read<R: Read + Send>(reader: R, name: &str) -> Result<Capture, CaptureErr
             }
             Err(e) => {
                 let reason = describe(&e);
-                if packets == 0 && legacy.is_none() && ifaces.is_empty() {
+                if !header_seen {
                     return Err(CaptureError::NotACapture {
                         path: name.to_string(),
                         reason,

@@ -65,6 +65,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 fn pcap(file: PathBuf, as_json: bool, all: bool) -> anyhow::Result<ExitCode> {
     let cap = certgate_trace::read_file(&file)?;
+    if let (0, Some(d)) = (cap.packets, &cap.damage) {
+        // A valid header and nothing after it: the file cannot be read (exit 2), not "no problem".
+        anyhow::bail!("{}: {}; no packet could be read", file.display(), d.reason);
+    }
     let reports: Vec<ConnectionReport> = cap
         .connections
         .iter()

@@ -4,7 +4,7 @@
 //! handshake or request gets one structured log line with the reason code.
 
 use crate::detect::{first_byte, FirstByte};
-use crate::forward::{set_identity_headers, strip_identity_headers};
+use crate::forward::{strip_identity_headers, IdentityHeaders};
 use crate::identity::ClientIdentity;
 use crate::load::Loaded;
 use crate::observe::{HandshakeEvent, Observer, RequestEvent};
@@ -114,6 +114,9 @@ struct Conn {
     identity: Option<Arc<ClientIdentity>>,
     /// Verdicts already computed on this connection: (generation, trust store address).
     verdicts: Mutex<Vec<(u64, usize, Arc<Finding>)>>,
+    /// The identity headers, rendered on the first forwarded request (again after a reload that
+    /// changes the header formats).
+    headers: Mutex<Option<Arc<IdentityHeaders>>>,
 }
 
 impl Conn {
@@ -140,6 +143,24 @@ impl Conn {
         ClientCert::Present {
             identity: identity.clone(),
             verdict,
+        }
+    }
+
+    /// This connection's identity headers in `formats`, rendered at most once per format set.
+    fn identity_headers(&self, formats: &[crate::config::HeaderFormat]) -> Arc<IdentityHeaders> {
+        let mut cached = self.headers.lock().expect("headers lock");
+        match &*cached {
+            Some(h) if h.is_for(formats) => h.clone(),
+            _ => {
+                let h = Arc::new(IdentityHeaders::render(
+                    self.identity.as_deref(),
+                    self.chain.as_deref().map(Vec::as_slice),
+                    formats,
+                    self.peer,
+                ));
+                *cached = Some(h.clone());
+                h
+            }
         }
     }
 }
@@ -230,6 +251,7 @@ pub(crate) async fn serve_connection(
         chain: chain.clone(),
         identity: identity.clone(),
         verdicts: Mutex::new(Vec::new()),
+        headers: Mutex::new(None),
     });
     let kill = Arc::new(Notify::new());
     let live_id = chain.map(|chain| {
@@ -439,15 +461,10 @@ async fn handle(shared: &Shared, conn: &Conn, mut req: Request<Incoming>) -> Res
     let mut resp = match decide(route, &cert) {
         Decision::Reject { status, finding } => reject(status, &finding, &req),
         Decision::Forward { verify, identity } => {
-            set_identity_headers(
+            conn.identity_headers(&loaded.formats).apply(
                 req.headers_mut(),
                 &verify,
-                identity.as_deref(),
-                identity
-                    .as_ref()
-                    .and_then(|_| conn.chain.as_deref().map(Vec::as_slice)),
-                &loaded.formats,
-                conn.peer,
+                identity.is_some(),
             );
             let started = Instant::now();
             match loaded.upstream.proxy(req, &route.upstream).await {

@@ -147,11 +147,12 @@ impl Lab {
         let have_openssl = mint::openssl_available();
         // The same port answers OCSP (everything but the CRL's path goes to the responder).
         let ocsp_url = have_openssl.then(|| ocsp_url_for(crl_addr));
-        let pki = blocking({
-            let (crl_url, ocsp_url) = (crl_url.clone(), ocsp_url.clone());
-            move || LabPki::mint(&crl_url, ocsp_url.as_deref())
-        })
-        .await?;
+        let urls = mint::LabUrls {
+            crl: crl_url.clone(),
+            ocsp: ocsp_url.clone(),
+            ca_issuers: format!("http://{}/issuing-ca.crt", url_host_port(crl_addr)),
+        };
+        let pki = blocking(move || LabPki::mint(&urls)).await?;
         let files = write_files(&dir, &pki)?;
 
         let (stop, stop_rx) = watch::channel(false);
@@ -160,11 +161,18 @@ impl Lab {
         let mut scenarios = Vec::new();
         let mut unavailable = Vec::new();
 
-        let crl_files = Arc::new(vec![(
-            "/issuing-ca.crl".to_string(),
-            "application/pkix-crl",
-            pki.server_crl_der()?,
-        )]);
+        let crl_files = Arc::new(vec![
+            (
+                "/issuing-ca.crl".to_string(),
+                "application/pkix-crl",
+                pki.server_crl_der()?,
+            ),
+            (
+                "/issuing-ca.crt".to_string(),
+                "application/pkix-cert",
+                pki.issuing.der.to_vec(),
+            ),
+        ]);
         let ocsp = match &ocsp_url {
             Some(_) => {
                 let (child, addr) = ocsp_responder(&dir, &pki).await?;
@@ -577,7 +585,9 @@ async fn s_server_args(
         OpensslServer::NoSharedCipher => {
             &["-tls1_2", "-cipher", "ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0"]
         }
-        OpensslServer::WeakKey => &["-cipher", "DEFAULT:@SECLEVEL=0"],
+        // TLS 1.2+: security level 0 would also let TLS 1.0/1.1 in, a second problem that a
+        // diagnosis would rightly rank first.
+        OpensslServer::WeakKey => &["-min_protocol", "TLSv1.2", "-cipher", "DEFAULT:@SECLEVEL=0"],
     };
     args.extend(extra.iter().map(|s| s.to_string()));
     Ok(args)

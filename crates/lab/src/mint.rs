@@ -58,6 +58,17 @@ impl ServerCreds {
     }
 }
 
+/// The lab's own HTTP URLs that go into certificates.
+#[derive(Clone, Debug)]
+pub struct LabUrls {
+    /// The issuing CA's CRL (CRL distribution point of the `revoked` leaf).
+    pub crl: String,
+    /// The OCSP responder (AIA of the `revoked` leaf), when there is one.
+    pub ocsp: Option<String>,
+    /// The issuing CA's certificate (AIA caIssuers of the `missing-intermediate` leaf).
+    pub ca_issuers: String,
+}
+
 /// Everything the lab's endpoints and its manifest need.
 pub struct LabPki {
     /// The trust anchor clients are told to use (`DIR/ca.pem`).
@@ -91,9 +102,10 @@ pub struct LabPki {
 }
 
 impl LabPki {
-    /// Mints the whole PKI. `crl_url` goes into the revoked certificate's CRL distribution point,
-    /// `ocsp_url` (when the lab runs an OCSP responder) into its Authority Information Access.
-    pub fn mint(crl_url: &str, ocsp_url: Option<&str>) -> Result<LabPki, LabError> {
+    /// Mints the whole PKI. `urls.crl` goes into the revoked certificate's CRL distribution
+    /// point, `urls.ocsp` (when the lab runs an OCSP responder) into its Authority Information
+    /// Access, `urls.ca_issuers` into the AIA of the leaf served without its intermediate.
+    pub fn mint(urls: &LabUrls) -> Result<LabPki, LabError> {
         let org = |name: &str| CaSpec {
             org: Some("certgate lab".into()),
             ..CaSpec::new(name)
@@ -119,7 +131,13 @@ impl LabPki {
             ..leaf()
         })?;
         let untrusted = rogue_issuing.issue(&leaf())?;
-        let (revoked, revoked_serial) = revoked_leaf(&issuing, crl_url, ocsp_url)?;
+        let (revoked, revoked_serial) = revoked_leaf(&issuing, &urls.crl, urls.ocsp.as_deref())?;
+        // Like every publicly issued leaf, it says where its issuer can be downloaded: the
+        // evidence that the server left out an intermediate (not that the root is unknown).
+        let without_intermediate = issuing.issue(&LeafSpec {
+            ca_issuers: vec![urls.ca_issuers.clone()],
+            ..leaf()
+        })?;
 
         let now = OffsetDateTime::now_utc();
         let revocation = |serial_hex: String| Revocation {
@@ -164,8 +182,8 @@ impl LabPki {
                 key_pem: untrusted.key_pem.clone(),
             },
             missing_intermediate: ServerCreds {
-                chain_pem: good.cert_pem.clone(),
-                key_pem: good.key_pem.clone(),
+                chain_pem: without_intermediate.cert_pem.clone(),
+                key_pem: without_intermediate.key_pem.clone(),
             },
             wrong_order: ServerCreds {
                 chain_pem: good.cert_pem.clone() + &root.cert_pem + &issuing.cert_pem,

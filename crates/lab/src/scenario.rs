@@ -151,7 +151,7 @@ pub const CATALOGUE: &[Scenario] = &[
     Scenario { clients_fail: false, ..s("cn-only", Code::CertHostnameMismatch, Tls(C::CnOnly), "CN=localhost but no subjectAltName: browsers, Go, rustls and Python requests refuse it; curl, OpenSSL, Node and Java still fall back to the CN") },
     s("self-signed", Code::CertSelfSigned, Tls(C::SelfSigned), "a self-signed leaf certificate"),
     s("untrusted-root", Code::CertUntrustedRoot, Tls(C::UntrustedRoot), "the chain ends at a root that is not in the lab bundle (sent along, like a corporate proxy)"),
-    s("missing-intermediate", Code::CertIncompleteChain, Tls(C::MissingIntermediate), "the server sends its leaf without the intermediate CA"),
+    s("missing-intermediate", Code::CertIncompleteChain, Tls(C::MissingIntermediate), "the server sends its leaf without the intermediate CA (the leaf's AIA caIssuers URL says where the intermediate is, as publicly issued leaves do)"),
     Scenario { clients_fail: false, ..s("wrong-order", Code::CertChainOrder, Tls(C::WrongOrder), "the chain is sent as leaf, root, intermediate; most clients repair the order and succeed") },
     Scenario { needs_crl: true, ..s("revoked", Code::CertRevoked, Tls(C::Revoked), "the certificate is listed in its CA's CRL (the manifest's crl file, also served over HTTP); clients that do not check CRLs succeed") },
     s("weak-key", Code::CertWeakKey, Openssl(OpensslServer::WeakKey), "an RSA-1024 server key, refused at OpenSSL security level 2"),

@@ -155,7 +155,7 @@ impl LabPki {
         let root_crl_pem = root.crl(&[], now - Duration::hours(1), now + Duration::days(30), 1)?;
 
         let client = |cn: &str| LeafSpec::client(cn);
-        let client_good = client_ca.issue(&client("lab-client-good"))?;
+        let client_good = client_ca.issue(&client(crate::GATEWAY_ALLOWED_CN))?;
         let client_expired =
             client_ca.issue(&client("lab-client-expired").valid(Validity::expired_days_ago(30)))?;
         let client_revoked = client_ca.issue(&client("lab-client-revoked"))?;

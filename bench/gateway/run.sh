@@ -88,7 +88,9 @@ nginx_conf upstream "
     location / { default_type text/plain; return 200 'hello, mtls\n'; }
   }"
 # The anchor: nginx as an mTLS gateway (ssl_verify_client on + ssl_crl), forwarding identity headers
-# over a keep-alive upstream pool, as an operator would configure it.
+# over a keep-alive upstream pool, as an operator would configure it. Both servers send the upstream
+# the same headers: nginx's X-SSL-Client-* set with the escaped PEM (certgate --header-format nginx;
+# its default adds RFC 9440 and XFCC, about 1.5 kB more per request).
 nginx_conf front "
   upstream backend { server 127.0.0.1:$PORT_UP; keepalive 64; }
   ssl_session_cache shared:SSL:10m;
@@ -111,6 +113,7 @@ nginx_conf front "
       proxy_set_header X-SSL-Client-I-DN \$ssl_client_i_dn;
       proxy_set_header X-SSL-Client-Serial \$ssl_client_serial;
       proxy_set_header X-SSL-Client-Fingerprint \$ssl_client_fingerprint;
+      proxy_set_header X-SSL-Client-Cert \$ssl_client_escaped_cert;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto https;
     }
@@ -148,7 +151,7 @@ if [ "$ONLY" != nginx ]; then
   if [ -x "$CERTGATE" ] && "$CERTGATE" serve --help 2>/dev/null | grep -q -- '--upstream'; then
     taskset -c 0 "$CERTGATE" serve --listen "127.0.0.1:$PORT_CG" --cert "$PKI/server.crt" \
       --key "$PKI/server.key" --client-ca "$PKI/ca.crt" --crl "$PKI/crl.pem" \
-      --upstream "http://127.0.0.1:$PORT_UP" >"$OUT/certgate.log" 2>&1 &
+      --upstream "http://127.0.0.1:$PORT_UP" --header-format nginx >"$OUT/certgate.log" 2>&1 &
     CG_PID=$!
     PIDS_TO_STOP+=("$CG_PID")
     if wait_port "$PORT_CG" 20; then

@@ -105,6 +105,43 @@ fn demo_serve_prints_curl_commands_that_work() {
 }
 
 #[test]
+fn header_format_flag_limits_the_identity_headers_the_upstream_gets() {
+    if certgate_testkit::tool("curl").is_none() {
+        return;
+    }
+    let dir = certgate_testkit::tempdir();
+    let mut child = Killed(
+        Command::new(env!("CARGO_BIN_EXE_certgate"))
+            .args([
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--header-format",
+                "nginx",
+            ])
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let out = BufReader::new(child.0.stdout.take().unwrap());
+    let with_cert = out
+        .lines()
+        .map(Result::unwrap)
+        .find(|l| l.starts_with("curl "))
+        .unwrap();
+    let (s, body) = curl_status(&with_cert, dir.path());
+    assert_eq!(s, 200, "{body}");
+    let echo: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let headers = echo["headers"].to_string().to_ascii_lowercase();
+    assert!(headers.contains("x-ssl-client-s-dn"), "{headers}");
+    assert!(headers.contains("x-ssl-client-cert"), "{headers}");
+    assert!(!headers.contains("\"client-cert\""), "{headers}");
+    assert!(!headers.contains("x-forwarded-client-cert"), "{headers}");
+}
+
+#[test]
 fn bad_input_exits_2_with_one_line_naming_the_file() {
     let dir = certgate_testkit::tempdir();
     let d = dir.path();

@@ -8,11 +8,6 @@ mod out;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-// mimalloc: the gateway's keep-alive path allocates and frees a few small buffers per request;
-// glibc malloc cost about 6 % of its CPU there (bench/README.md, profile of 2026-12-07).
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// mTLS gateway, diagnostics and test lab for HTTP APIs.
 #[derive(Parser)]
 #[command(name = "certgate", version, about, long_about = None)]

@@ -147,14 +147,17 @@ if [ "$ONLY" != certgate ]; then
   SERVERS+=(nginx)
 fi
 CG_STATUS="not on main yet"
+start_certgate() {
+  taskset -c 0 "$CERTGATE" serve --listen "127.0.0.1:$PORT_CG" --cert "$PKI/server.crt" \
+    --key "$PKI/server.key" --client-ca "$PKI/ca.crt" --crl "$PKI/crl.pem" \
+    --upstream "http://127.0.0.1:$PORT_UP" --header-format nginx >>"$OUT/certgate.log" 2>&1 &
+  CG_PID=$!
+  PIDS_TO_STOP+=("$CG_PID")
+  wait_port "$PORT_CG" 20
+}
 if [ "$ONLY" != nginx ]; then
   if [ -x "$CERTGATE" ] && "$CERTGATE" serve --help 2>/dev/null | grep -q -- '--upstream'; then
-    taskset -c 0 "$CERTGATE" serve --listen "127.0.0.1:$PORT_CG" --cert "$PKI/server.crt" \
-      --key "$PKI/server.key" --client-ca "$PKI/ca.crt" --crl "$PKI/crl.pem" \
-      --upstream "http://127.0.0.1:$PORT_UP" --header-format nginx >"$OUT/certgate.log" 2>&1 &
-    CG_PID=$!
-    PIDS_TO_STOP+=("$CG_PID")
-    if wait_port "$PORT_CG" 20; then
+    if start_certgate; then
       SERVERS+=(certgate)
       CG_STATUS="ok"
     else
@@ -165,6 +168,18 @@ if [ "$ONLY" != nginx ]; then
     echo "run.sh: certgate serve with --upstream is not built yet: certgate column n/a" >&2
   fi
 fi
+# Memory is measured on a fresh process of each server (see idle_run).
+restart() { # server
+  case $1 in
+    nginx)
+      local m; m=$(cat "$BENCH_DIR/nginx/front.pid"); kill "$m"
+      for _ in $(seq 50); do kill -0 "$m" 2>/dev/null || break; sleep 0.1; done
+      start_nginx front 0; wait_port "$PORT_NGINX" 5 ;;
+    certgate)
+      kill "$CG_PID"; wait "$CG_PID" 2>/dev/null || true
+      start_certgate ;;
+  esac
+}
 
 server_pids() { # server -> all its pids
   case $1 in
@@ -233,9 +248,10 @@ loadgen_run() { # rep server figure connections
   row "$rep" "$srv" "$fig" "$n" $(( (c1 - c0) * 1000000 / TICK )) "$SECS" "$json"
 }
 
-idle_run() { # rep server: RSS slope over a second batch of IDLE held connections, after a first
-  # batch has warmed the allocator (a fresh process's first connections also pay for arenas and
-  # caches; a process after load tests has freed memory to reuse: both would mislead).
+idle_run() { # rep server: on a fresh process, the RSS slope over a second batch of IDLE held
+  # connections after a first batch has warmed the allocator (a fresh process's first connections
+  # also pay for arenas and caches; a process after the load runs has freed memory to reuse, which
+  # hid most of the cost: both would mislead).
   local rep=$1 srv=$2 port r0 r1 r2 b lps=() f
   port=$(port_of "$srv")
   sleep 1; r0=$(rss_kb "$srv")
@@ -266,7 +282,7 @@ for rep in $(seq "$REPS"); do
     loadgen_run "$rep" "$srv" latency 1
   done
   loadgen_run "$rep" upstream latency 1
-  for srv in "${SERVERS[@]}"; do idle_run "$rep" "$srv"; done
+  for srv in "${SERVERS[@]}"; do restart "$srv"; idle_run "$rep" "$srv"; done
 done
 
 {

@@ -46,7 +46,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "{:>2}  {:<22} {:<28} {}",
                 i + 1,
                 sc.name,
-                sc.expected,
+                sc.expected.as_str(),
                 sc.description
             )?;
         }

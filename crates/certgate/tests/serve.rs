@@ -13,6 +13,20 @@ impl Drop for Killed {
     }
 }
 
+/// `certgate serve ARGS` in `dir`, its stdout piped (the demo prints its curl commands there).
+fn demo(dir: &std::path::Path, args: &[&str]) -> Killed {
+    Killed(
+        Command::new(env!("CARGO_BIN_EXE_certgate"))
+            .arg("serve")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
 fn curl_status(cmd: &str, cwd: &std::path::Path) -> (u16, String) {
     // The printed command, plus flags to read the status and body; localhost pinned to 127.0.0.1.
     let mut args: Vec<String> = cmd.split_whitespace().skip(1).map(str::to_string).collect();
@@ -44,15 +58,7 @@ fn demo_serve_prints_curl_commands_that_work() {
         return;
     }
     let dir = certgate_testkit::tempdir();
-    let mut child = Killed(
-        Command::new(env!("CARGO_BIN_EXE_certgate"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .current_dir(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut child = demo(dir.path(), &["--listen", "127.0.0.1:0"]);
     let out = BufReader::new(child.0.stdout.take().unwrap());
     let mut cmds = Vec::new();
     for line in out.lines() {
@@ -81,15 +87,7 @@ fn demo_serve_prints_curl_commands_that_work() {
 
     // A second run reuses the dev PKI (same CA).
     let ca_before = std::fs::read(dir.path().join("certgate-dev/ca/ca.pem")).unwrap();
-    let mut again = Killed(
-        Command::new(env!("CARGO_BIN_EXE_certgate"))
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .current_dir(dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let mut again = demo(dir.path(), &["--listen", "127.0.0.1:0"]);
     let mut first = String::new();
     BufReader::new(again.0.stdout.take().unwrap())
         .read_line(&mut first)
@@ -102,6 +100,32 @@ fn demo_serve_prints_curl_commands_that_work() {
         ca_before,
         std::fs::read(dir.path().join("certgate-dev/ca/ca.pem")).unwrap()
     );
+}
+
+#[test]
+fn header_format_flag_limits_the_identity_headers_the_upstream_gets() {
+    if certgate_testkit::tool("curl").is_none() {
+        return;
+    }
+    let dir = certgate_testkit::tempdir();
+    let mut child = demo(
+        dir.path(),
+        &["--listen", "127.0.0.1:0", "--header-format", "nginx"],
+    );
+    let out = BufReader::new(child.0.stdout.take().unwrap());
+    let with_cert = out
+        .lines()
+        .map(Result::unwrap)
+        .find(|l| l.starts_with("curl "))
+        .unwrap();
+    let (s, body) = curl_status(&with_cert, dir.path());
+    assert_eq!(s, 200, "{body}");
+    let echo: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let headers = echo["headers"].to_string().to_ascii_lowercase();
+    assert!(headers.contains("x-ssl-client-s-dn"), "{headers}");
+    assert!(headers.contains("x-ssl-client-cert"), "{headers}");
+    assert!(!headers.contains("\"client-cert\""), "{headers}");
+    assert!(!headers.contains("x-forwarded-client-cert"), "{headers}");
 }
 
 #[test]

@@ -20,7 +20,13 @@ use std::time::Duration;
 
 /// True for a header a client could use to impersonate a verified identity.
 pub fn is_identity_header(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
+    let lower;
+    let n = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        lower = name.to_ascii_lowercase();
+        lower.as_str()
+    } else {
+        name
+    };
     n.starts_with("x-ssl-client")
         || n.starts_with("x-forwarded-tls-client-cert")
         || n == "x-forwarded-client-cert"
@@ -33,17 +39,18 @@ pub fn is_identity_header(name: &str) -> bool {
 
 /// Removes every client-supplied identity header, and the forwarding headers the gateway sets.
 pub fn strip_identity_headers(h: &mut HeaderMap) {
-    let doomed: Vec<HeaderName> = h
-        .keys()
-        .filter(|k| {
-            is_identity_header(k.as_str())
-                || *k == "x-forwarded-for"
-                || *k == "x-forwarded-proto"
-                || *k == "forwarded"
-        })
-        .cloned()
-        .collect();
-    for k in doomed {
+    let doomed = |k: &HeaderName| {
+        is_identity_header(k.as_str())
+            || *k == "x-forwarded-for"
+            || *k == "x-forwarded-proto"
+            || *k == "forwarded"
+    };
+    // Almost every request has none: look before collecting, so the common case allocates nothing.
+    if !h.keys().any(doomed) {
+        return;
+    }
+    let names: Vec<HeaderName> = h.keys().filter(|k| doomed(k)).cloned().collect();
+    for k in names {
         h.remove(k);
     }
 }
@@ -75,67 +82,106 @@ fn quoted(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
-/// Sets the gateway's identity and forwarding headers (DESIGN.md §4). `identity` and `chain` are
-/// given only for a verified certificate.
-pub fn set_identity_headers(
-    h: &mut HeaderMap,
-    verify: &str,
-    identity: Option<&ClientIdentity>,
-    chain: Option<&[CertificateDer<'static>]>,
-    formats: &[HeaderFormat],
-    peer: SocketAddr,
-) {
-    let mut put = |name: &'static str, value: String| {
-        if let Ok(v) = HeaderValue::from_str(&value) {
-            h.insert(HeaderName::from_static(name), v);
+/// The identity and forwarding headers of one connection, rendered once (DESIGN.md §4) and copied
+/// into each of its forwarded requests: a copy shares the value's bytes, so keep-alive requests do
+/// not re-encode the certificate (base64, percent-encoding) every time.
+#[derive(Debug)]
+pub struct IdentityHeaders {
+    /// The formats these headers were rendered for.
+    formats: Vec<HeaderFormat>,
+    forwarded_for: Option<HeaderValue>,
+    /// Headers of a verified certificate: sent only when the route's decision says so.
+    verified: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl IdentityHeaders {
+    /// Renders the headers of a connection from `peer`; `identity` and `chain` are the presented
+    /// certificate's (sent on only when a request's verdict verifies it).
+    pub fn render(
+        identity: Option<&ClientIdentity>,
+        chain: Option<&[CertificateDer<'static>]>,
+        formats: &[HeaderFormat],
+        peer: SocketAddr,
+    ) -> IdentityHeaders {
+        let mut verified = Vec::new();
+        let mut put = |name: &'static str, value: String| {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                verified.push((HeaderName::from_static(name), v));
+            }
+        };
+        if let (Some(id), Some(chain)) = (identity, chain) {
+            for f in formats {
+                match f {
+                    HeaderFormat::Nginx => {
+                        put("x-ssl-client-s-dn", id.subject.clone());
+                        put("x-ssl-client-i-dn", id.issuer.clone());
+                        put("x-ssl-client-serial", id.serial.clone());
+                        put("x-ssl-client-fingerprint", id.sha256.clone());
+                        if let Some(leaf) = chain.first() {
+                            put(
+                                "x-ssl-client-cert",
+                                utf8_percent_encode(&pem(leaf), URI_COMPONENT).to_string(),
+                            );
+                        }
+                    }
+                    HeaderFormat::Rfc9440 => {
+                        if let Some(leaf) = chain.first() {
+                            put("client-cert", sf_binary(leaf));
+                        }
+                        if chain.len() > 1 {
+                            put(
+                                "client-cert-chain",
+                                chain[1..]
+                                    .iter()
+                                    .map(|c| sf_binary(c))
+                                    .collect::<Vec<_>>()
+                                    .join(", "),
+                            );
+                        }
+                    }
+                    HeaderFormat::Xfcc => {
+                        let mut v = format!("Hash={};Subject={}", id.sha256, quoted(&id.subject));
+                        for u in &id.uri {
+                            v += &format!(";URI={u}");
+                        }
+                        for d in &id.dns {
+                            v += &format!(";DNS={d}");
+                        }
+                        put("x-forwarded-client-cert", v);
+                    }
+                }
+            }
         }
-    };
-    put("x-forwarded-for", peer.ip().to_string());
-    put("x-forwarded-proto", "https".into());
-    if formats.contains(&HeaderFormat::Nginx) {
-        put("x-ssl-client-verify", verify.to_string());
+        IdentityHeaders {
+            formats: formats.to_vec(),
+            forwarded_for: HeaderValue::from_str(&peer.ip().to_string()).ok(),
+            verified,
+        }
     }
-    let (Some(id), Some(chain)) = (identity, chain) else {
-        return;
-    };
-    for f in formats {
-        match f {
-            HeaderFormat::Nginx => {
-                put("x-ssl-client-s-dn", id.subject.clone());
-                put("x-ssl-client-i-dn", id.issuer.clone());
-                put("x-ssl-client-serial", id.serial.clone());
-                put("x-ssl-client-fingerprint", id.sha256.clone());
-                if let Some(leaf) = chain.first() {
-                    put(
-                        "x-ssl-client-cert",
-                        utf8_percent_encode(&pem(leaf), URI_COMPONENT).to_string(),
-                    );
-                }
+
+    /// True when these headers were rendered for `formats` (a reload may change them).
+    pub fn is_for(&self, formats: &[HeaderFormat]) -> bool {
+        self.formats == formats
+    }
+
+    /// Sets the forwarding headers, `X-SSL-Client-Verify: verify` (nginx format) and, when
+    /// `verified`, the certificate's identity headers.
+    pub fn apply(&self, h: &mut HeaderMap, verify: &str, verified: bool) {
+        const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+        const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+        const X_SSL_CLIENT_VERIFY: HeaderName = HeaderName::from_static("x-ssl-client-verify");
+        if let Some(v) = &self.forwarded_for {
+            h.insert(X_FORWARDED_FOR, v.clone());
+        }
+        h.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
+        if self.formats.contains(&HeaderFormat::Nginx) {
+            if let Ok(v) = HeaderValue::from_str(verify) {
+                h.insert(X_SSL_CLIENT_VERIFY, v);
             }
-            HeaderFormat::Rfc9440 => {
-                if let Some(leaf) = chain.first() {
-                    put("client-cert", sf_binary(leaf));
-                }
-                if chain.len() > 1 {
-                    put(
-                        "client-cert-chain",
-                        chain[1..]
-                            .iter()
-                            .map(|c| sf_binary(c))
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    );
-                }
-            }
-            HeaderFormat::Xfcc => {
-                let mut v = format!("Hash={};Subject={}", id.sha256, quoted(&id.subject));
-                for u in &id.uri {
-                    v += &format!(";URI={u}");
-                }
-                for d in &id.dns {
-                    v += &format!(";DNS={d}");
-                }
-                put("x-forwarded-client-cert", v);
+        }
+        if verified {
+            for (k, v) in &self.verified {
+                h.insert(k.clone(), v.clone());
             }
         }
     }
@@ -240,7 +286,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 
 fn join_uri(base: &Uri, req: &Uri) -> Uri {
     let base_path = base.path().trim_end_matches('/');
-    let pq = req.path_and_query().map(|p| p.as_str()).unwrap_or("/");
     let mut b = Uri::builder();
     if let Some(s) = base.scheme() {
         b = b.scheme(s.clone());
@@ -248,12 +293,43 @@ fn join_uri(base: &Uri, req: &Uri) -> Uri {
     if let Some(a) = base.authority() {
         b = b.authority(a.clone());
     }
-    b.path_and_query(format!("{base_path}{pq}"))
-        .build()
-        .unwrap_or_else(|_| base.clone())
+    let b = match (base_path, req.path_and_query()) {
+        // The common case, an upstream without a base path: the request's path as it is.
+        ("", Some(pq)) => b.path_and_query(pq.clone()),
+        (_, pq) => b.path_and_query(format!(
+            "{base_path}{}",
+            pq.map(|p| p.as_str()).unwrap_or("/")
+        )),
+    };
+    b.build().unwrap_or_else(|_| base.clone())
 }
 
+/// Hop-by-hop headers (RFC 9110 §7.6.1) that never cross the gateway.
+const HOP_BY_HOP: [HeaderName; 7] = [
+    http::header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    http::header::TE,
+    http::header::TRAILER,
+    http::header::TRANSFER_ENCODING,
+    http::header::UPGRADE,
+];
+
 fn remove_hop_by_hop(h: &mut HeaderMap) {
+    // One pass to look: most messages carry none, and a removal hashes its name each time.
+    if !h.keys().any(|k| HOP_BY_HOP.contains(k)) {
+        return;
+    }
+    if h.contains_key(http::header::CONNECTION) {
+        remove_connection_listed(h);
+    }
+    for n in HOP_BY_HOP {
+        h.remove(n);
+    }
+}
+
+/// Removes the headers a `Connection` header names (RFC 9110 §7.6.1).
+fn remove_connection_listed(h: &mut HeaderMap) {
     let listed: Vec<String> = h
         .get_all(http::header::CONNECTION)
         .iter()
@@ -264,17 +340,6 @@ fn remove_hop_by_hop(h: &mut HeaderMap) {
         if let Ok(name) = HeaderName::from_bytes(n.as_bytes()) {
             h.remove(name);
         }
-    }
-    for n in [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    ] {
-        h.remove(n);
     }
 }
 
@@ -302,6 +367,61 @@ mod tests {
             );
         }
         strip_identity_headers(&mut h);
+        assert_eq!(
+            h.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
+            vec!["accept"]
+        );
+    }
+
+    #[test]
+    fn identity_headers_go_out_only_for_a_verified_certificate() {
+        let id = ClientIdentity {
+            subject: "CN=alice".into(),
+            issuer: "CN=ca".into(),
+            serial: "0A".into(),
+            sha256: "ab".into(),
+            ..Default::default()
+        };
+        let chain = [CertificateDer::from(vec![0x30, 0x00])];
+        let peer: SocketAddr = "127.0.0.7:4000".parse().unwrap();
+        let formats = [HeaderFormat::Nginx, HeaderFormat::Xfcc];
+        let rendered = IdentityHeaders::render(Some(&id), Some(&chain), &formats, peer);
+        assert!(rendered.is_for(&formats));
+        assert!(!rendered.is_for(&[HeaderFormat::Nginx]));
+
+        let mut verified = HeaderMap::new();
+        rendered.apply(&mut verified, "SUCCESS", true);
+        assert_eq!(verified["x-ssl-client-verify"], "SUCCESS");
+        assert_eq!(verified["x-ssl-client-s-dn"], "CN=alice");
+        assert_eq!(verified["x-forwarded-for"], "127.0.0.7");
+        assert_eq!(
+            verified["x-forwarded-client-cert"],
+            "Hash=ab;Subject=\"CN=alice\""
+        );
+
+        let mut failed = HeaderMap::new();
+        rendered.apply(&mut failed, "FAILED:client_cert.expired", false);
+        assert_eq!(failed["x-ssl-client-verify"], "FAILED:client_cert.expired");
+        let mut names: Vec<_> = failed.keys().map(|k| k.as_str()).collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                "x-forwarded-for",
+                "x-forwarded-proto",
+                "x-ssl-client-verify"
+            ]
+        );
+    }
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_are_removed() {
+        let mut h = HeaderMap::new();
+        h.insert("connection", HeaderValue::from_static("close, x-private"));
+        h.insert("x-private", HeaderValue::from_static("1"));
+        h.insert("te", HeaderValue::from_static("trailers"));
+        h.insert("accept", HeaderValue::from_static("*/*"));
+        remove_hop_by_hop(&mut h);
         assert_eq!(
             h.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
             vec!["accept"]

@@ -4,7 +4,7 @@
 //! handshake or request gets one structured log line with the reason code.
 
 use crate::detect::{first_byte, FirstByte};
-use crate::forward::{set_identity_headers, strip_identity_headers};
+use crate::forward::{strip_identity_headers, IdentityHeaders};
 use crate::identity::ClientIdentity;
 use crate::load::Loaded;
 use crate::observe::{HandshakeEvent, Observer, RequestEvent};
@@ -21,7 +21,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use rustls_pki_types::{CertificateDer, UnixTime};
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -114,6 +116,9 @@ struct Conn {
     identity: Option<Arc<ClientIdentity>>,
     /// Verdicts already computed on this connection: (generation, trust store address).
     verdicts: Mutex<Vec<(u64, usize, Arc<Finding>)>>,
+    /// The identity headers, rendered on the first forwarded request (again after a reload that
+    /// changes the header formats).
+    headers: Mutex<Option<Arc<IdentityHeaders>>>,
 }
 
 impl Conn {
@@ -142,6 +147,24 @@ impl Conn {
             verdict,
         }
     }
+
+    /// This connection's identity headers in `formats`, rendered at most once per format set.
+    fn identity_headers(&self, formats: &[crate::config::HeaderFormat]) -> Arc<IdentityHeaders> {
+        let mut cached = self.headers.lock().expect("headers lock");
+        match &*cached {
+            Some(h) if h.is_for(formats) => h.clone(),
+            _ => {
+                let h = Arc::new(IdentityHeaders::render(
+                    self.identity.as_deref(),
+                    self.chain.as_deref().map(Vec::as_slice),
+                    formats,
+                    self.peer,
+                ));
+                *cached = Some(h.clone());
+                h
+            }
+        }
+    }
 }
 
 /// Closes a connection whose handshake we rejected, after the alert has been written. Dropping
@@ -165,21 +188,50 @@ async fn linger_close(mut tcp: TcpStream) {
     }
 }
 
-/// Serves one accepted TCP connection to the end.
+/// How the first phase of a connection ended.
+enum Accepted {
+    /// A completed TLS handshake, and the SNI the client sent.
+    Tls(
+        Box<tokio_rustls::server::TlsStream<TcpStream>>,
+        Option<String>,
+    ),
+    /// Plain text on the TLS port.
+    Plain(TcpStream),
+    /// Closed, timed out or rejected (already logged and counted).
+    Done,
+}
+
+/// Serves one accepted TCP connection to the end, in two boxed phases: the handshake's state
+/// (rustls acceptor, ClientHello, timeouts) is large and short-lived, so an idle keep-alive
+/// connection keeps only the HTTP phase's state (the task itself stays a few hundred bytes).
 pub(crate) async fn serve_connection(
     shared: Arc<Shared>,
     tcp: TcpStream,
     peer: SocketAddr,
     watcher: hyper_util::server::graceful::Watcher,
 ) {
+    match Box::pin(accept(&shared, tcp, peer)).await {
+        Accepted::Tls(tls, sni) => {
+            let (session, live_id) = http_session(&shared, tls, sni, peer, watcher);
+            session.await;
+            if let Some(id) = live_id {
+                shared.live.remove(id);
+            }
+        }
+        Accepted::Plain(tcp) => Box::pin(serve_plain(shared, tcp, peer, watcher)).await,
+        Accepted::Done => {}
+    }
+}
+
+/// Detect (TLS or plain) and handshake, within the handshake timeout.
+async fn accept(shared: &Shared, tcp: TcpStream, peer: SocketAddr) -> Accepted {
     let loaded = shared.loaded.load_full();
-    let limits = loaded.limits.clone();
-    let deadline = tokio::time::Instant::now() + limits.handshake_timeout();
+    let deadline = tokio::time::Instant::now() + loaded.limits.handshake_timeout();
     let _ = tcp.set_nodelay(true);
     match tokio::time::timeout_at(deadline, first_byte(&tcp)).await {
         Ok(Ok(FirstByte::Tls)) => {}
-        Ok(Ok(FirstByte::Plain)) => return serve_plain(shared, tcp, peer, watcher).await,
-        _ => return,
+        Ok(Ok(FirstByte::Plain)) => return Accepted::Plain(tcp),
+        _ => return Accepted::Done,
     }
     let start = match tokio::time::timeout_at(
         deadline,
@@ -189,23 +241,36 @@ pub(crate) async fn serve_connection(
     {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => {
-            handshake_failed(&shared, peer, None, &e);
-            return;
+            handshake_failed(shared, peer, None, &e);
+            return Accepted::Done;
         }
-        Err(_) => return,
+        Err(_) => return Accepted::Done,
     };
     let sni = start.client_hello().server_name().map(str::to_string);
     let cfg = loaded.tls.for_sni(sni.as_deref());
-    let tls = match tokio::time::timeout_at(deadline, start.into_stream(cfg).into_fallible()).await
-    {
-        Ok(Ok(t)) => t,
+    match tokio::time::timeout_at(deadline, start.into_stream(cfg).into_fallible()).await {
+        Ok(Ok(t)) => Accepted::Tls(Box::new(t), sni),
         Ok(Err((e, tcp))) => {
-            handshake_failed(&shared, peer, sni.as_deref(), &e);
+            handshake_failed(shared, peer, sni.as_deref(), &e);
             linger_close(tcp).await;
-            return;
+            Accepted::Done
         }
-        Err(_) => return,
-    };
+        Err(_) => Accepted::Done,
+    }
+}
+
+/// The HTTP/1.1 or HTTP/2 session (as ALPN chose) of an established TLS connection, and its entry
+/// among the live connections. Built synchronously so that nothing but the session itself stays
+/// allocated while the connection lives.
+fn http_session(
+    shared: &Arc<Shared>,
+    tls: Box<tokio_rustls::server::TlsStream<TcpStream>>,
+    sni: Option<String>,
+    peer: SocketAddr,
+    watcher: hyper_util::server::graceful::Watcher,
+) -> (Pin<Box<dyn Future<Output = ()> + Send>>, Option<u64>) {
+    let tls = *tls;
+    let limits = shared.loaded.load().limits.clone();
     let (_, sc) = tls.get_ref();
     let alpn_h2 = sc.alpn_protocol() == Some(b"h2");
     let chain: Option<Arc<Vec<CertificateDer<'static>>>> = sc
@@ -230,6 +295,7 @@ pub(crate) async fn serve_connection(
         chain: chain.clone(),
         identity: identity.clone(),
         verdicts: Mutex::new(Vec::new()),
+        headers: Mutex::new(None),
     });
     let kill = Arc::new(Notify::new());
     let live_id = chain.map(|chain| {
@@ -245,7 +311,9 @@ pub(crate) async fn serve_connection(
     let service = service_fn(move |req| {
         let shared = svc_shared.clone();
         let conn = conn.clone();
-        async move { Ok::<_, Infallible>(handle(&shared, &conn, req).await) }
+        // Boxed: hyper keeps room for one request future per connection for the connection's
+        // whole life; a box there costs a pointer while the connection is idle.
+        Box::pin(async move { Ok::<_, Infallible>(handle(&shared, &conn, req).await) })
     });
     // ALPN decided the protocol: serve it directly (no preface sniffing, no rewind buffer kept
     // for the life of the connection).
@@ -257,22 +325,24 @@ pub(crate) async fn serve_connection(
             .max_concurrent_streams(128)
             .keep_alive_interval(Some(limits.header_timeout()))
             .serve_connection(io, service);
-        until_killed(watcher.watch(conn), &kill).await;
+        // Each protocol's connection boxed on its own: inline, every HTTP/1.1 connection would
+        // carry room for the larger HTTP/2 state.
+        (Box::pin(until_killed(watcher.watch(conn), kill)), live_id)
     } else {
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout())
             .max_buf_size(limits.max_header_bytes.max(8192))
+            // Responses are copied into hyper's one write buffer before rustls encrypts them
+            // (which copies anyway): no queue of body chunks kept per idle connection.
+            .writev(false)
             .serve_connection(io, service);
-        until_killed(watcher.watch(conn), &kill).await;
-    }
-    if let Some(id) = live_id {
-        shared.live.remove(id);
+        (Box::pin(until_killed(watcher.watch(conn), kill)), live_id)
     }
 }
 
 /// Runs a connection until it ends or a CRL reload revokes its certificate.
-async fn until_killed(conn: impl std::future::Future, kill: &Notify) {
+async fn until_killed(conn: impl Future, kill: Arc<Notify>) {
     tokio::select! {
         _ = conn => {}
         _ = kill.notified() => {}
@@ -439,15 +509,10 @@ async fn handle(shared: &Shared, conn: &Conn, mut req: Request<Incoming>) -> Res
     let mut resp = match decide(route, &cert) {
         Decision::Reject { status, finding } => reject(status, &finding, &req),
         Decision::Forward { verify, identity } => {
-            set_identity_headers(
+            conn.identity_headers(&loaded.formats).apply(
                 req.headers_mut(),
                 &verify,
-                identity.as_deref(),
-                identity
-                    .as_ref()
-                    .and_then(|_| conn.chain.as_deref().map(Vec::as_slice)),
-                &loaded.formats,
-                conn.peer,
+                identity.is_some(),
             );
             let started = Instant::now();
             match loaded.upstream.proxy(req, &route.upstream).await {

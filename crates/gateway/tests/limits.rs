@@ -164,19 +164,20 @@ async fn many_idle_connections_do_not_starve_a_valid_client() {
     let env = Env::start(|_, _| {}).await;
     let addr = env.gw.local_addr();
     let mut idle = Vec::new();
-    // 400 TCP connections that never speak, and 100 finished mTLS keep-alive connections.
-    for _ in 0..400 {
+    // 2,000 idle connections (issue 4): 1,600 TCP connections that never speak, and 400
+    // finished mTLS keep-alive connections. Each costs this process two descriptors.
+    for _ in 0..1_600 {
         idle.push(TcpStream::connect(addr).await.unwrap());
     }
     let cfg = client_config(&env.pki, Some(&env.pki.bob));
     let mut tls_idle = Vec::new();
-    for _ in 0..100 {
+    for _ in 0..400 {
         let (mut c, t) = h1_client(&env, cfg.clone()).await;
         assert_eq!(get(&mut c, "/").await, Ok(200));
         tls_idle.push((c, t));
     }
     still_serving(&env).await;
-    assert!(env.gw.live_certificate_connections() >= 100);
+    assert!(env.gw.live_certificate_connections() >= 400);
     drop(idle);
     drop(tls_idle);
     env.gw.shutdown().await;

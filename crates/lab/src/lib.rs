@@ -57,6 +57,9 @@ pub enum LabError {
     /// rustls refused a lab configuration.
     #[error("TLS configuration: {0}")]
     Tls(#[from] rustls::Error),
+    /// The in-process gateway behind the `mtls-http-*` scenarios refused its configuration.
+    #[error("the lab's gateway: {0}")]
+    Gateway(#[from] certgate_gateway::ConfigError),
     /// A bug in the lab.
     #[error("internal: {0}")]
     Internal(String),
@@ -103,6 +106,9 @@ pub struct Lab {
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
     children: Vec<tokio::process::Child>,
+    /// The gateway behind the `Serve::Gateway` scenarios and its echo upstream (dropping both
+    /// stops them).
+    gateway: Option<(certgate_gateway::Gateway, certgate_gateway::echo::Echo)>,
 }
 
 impl Lab {
@@ -138,32 +144,61 @@ impl Lab {
         }
 
         let crl_url = format!("http://{}/issuing-ca.crl", url_host_port(crl_addr));
-        let pki = blocking({
-            let crl_url = crl_url.clone();
-            move || LabPki::mint(&crl_url)
-        })
-        .await?;
+        let have_openssl = mint::openssl_available();
+        // The same port answers OCSP (everything but the CRL's path goes to the responder).
+        let ocsp_url = have_openssl.then(|| ocsp_url_for(crl_addr));
+        let urls = mint::LabUrls {
+            crl: crl_url.clone(),
+            ocsp: ocsp_url.clone(),
+            ca_issuers: format!("http://{}/issuing-ca.crt", url_host_port(crl_addr)),
+        };
+        let pki = blocking(move || LabPki::mint(&urls)).await?;
         let files = write_files(&dir, &pki)?;
 
-        let have_openssl = mint::openssl_available();
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let mut children = Vec::new();
         let mut scenarios = Vec::new();
         let mut unavailable = Vec::new();
 
-        let crl_files = Arc::new(vec![(
-            "/issuing-ca.crl".to_string(),
-            "application/pkix-crl",
-            pki.server_crl_der()?,
-        )]);
+        let crl_files = Arc::new(vec![
+            (
+                "/issuing-ca.crl".to_string(),
+                "application/pkix-crl",
+                pki.server_crl_der()?,
+            ),
+            (
+                "/issuing-ca.crt".to_string(),
+                "application/pkix-cert",
+                pki.issuing.der.to_vec(),
+            ),
+        ]);
+        let ocsp = match &ocsp_url {
+            Some(_) => {
+                let (child, addr) = ocsp_responder(&dir, &pki).await?;
+                children.push(child);
+                Some(addr)
+            }
+            None => None,
+        };
         for l in crl_listeners {
             tasks.spawn(serve::accept_loop(
                 l,
-                Handler::Files(crl_files.clone()),
+                Handler::Files {
+                    files: crl_files.clone(),
+                    ocsp,
+                },
                 stop_rx.clone(),
             ));
         }
+        let gateway = if listeners
+            .iter()
+            .any(|(sc, _)| matches!(sc.serve, Serve::Gateway { .. }))
+        {
+            Some(start_gateway(&pki).await?)
+        } else {
+            None
+        };
 
         let client_auth = Arc::new(client_auth_config(&pki)?);
         for (sc, ls) in listeners {
@@ -213,6 +248,10 @@ impl Lab {
                 }
                 Serve::PlainHttp => Handler::PlainHttp { body },
                 Serve::Silent => Handler::Silent,
+                Serve::Gateway { .. } => match &gateway {
+                    Some((gw, _)) => Handler::Relay(gw.local_addr()),
+                    None => return Err(LabError::Internal("gateway not started".into())),
+                },
             };
             let addr = ls[0].local_addr().map_err(internal)?;
             for l in ls {
@@ -232,7 +271,12 @@ impl Lab {
             };
             scenarios.push(Entry {
                 name: sc.name.into(),
-                url: format!("https://{host}:{}/", addr.port()),
+                url: match sc.serve {
+                    Serve::Gateway { plain_http: true } => {
+                        format!("http://{host}:{}/", addr.port())
+                    }
+                    _ => format!("https://{host}:{}/", addr.port()),
+                },
                 host,
                 port: addr.port(),
                 expected: sc.expected,
@@ -252,6 +296,7 @@ impl Lab {
             ca_bundle: files.ca_bundle,
             crl: files.crl,
             crl_url,
+            ocsp_url,
             scenarios,
             unavailable,
         };
@@ -262,6 +307,7 @@ impl Lab {
             stop,
             tasks,
             children,
+            gateway,
         })
     }
 
@@ -277,8 +323,73 @@ impl Lab {
         for c in &mut self.children {
             let _ = c.kill().await;
         }
+        if let Some((gw, _echo)) = self.gateway.take() {
+            gw.shutdown().await;
+        }
     }
 }
+
+/// The OCSP URL the lab's HTTP server at `addr` answers (also in the `revoked` certificate).
+fn ocsp_url_for(addr: SocketAddr) -> String {
+    format!("http://{}/", url_host_port(addr))
+}
+
+/// Writes the responder's files under `DIR/ocsp/` and starts `openssl ocsp` on them.
+async fn ocsp_responder(
+    dir: &Path,
+    pki: &LabPki,
+) -> Result<(tokio::process::Child, SocketAddr), LabError> {
+    let ocsp_dir = dir.join("ocsp");
+    std::fs::create_dir_all(&ocsp_dir).map_err(|error| LabError::Io {
+        path: ocsp_dir.clone(),
+        error,
+    })?;
+    certgate_pki::write_file(&ocsp_dir.join("index.txt"), &pki.ocsp_index, false)?;
+    certgate_pki::write_file(
+        &ocsp_dir.join("index.txt.attr"),
+        "unique_subject = no\n",
+        false,
+    )?;
+    certgate_pki::write_file(
+        &ocsp_dir.join("issuing-ca.pem"),
+        &pki.issuing.cert_pem,
+        false,
+    )?;
+    certgate_pki::write_file(&ocsp_dir.join("issuing-ca.key"), &pki.issuing.key_pem, true)?;
+    serve::spawn_ocsp_responder(&ocsp_dir).await
+}
+
+/// The gateway behind the `mtls-http-*` scenarios: `require` mode, the lab's server
+/// certificate, the client CA and its CRL, an allow-list of CN=lab-client-good (so that the
+/// `not-allowed` client gets 403), in front of the built-in echo upstream. It listens on an
+/// internal loopback port; each scenario's port relays to it, so the scenario ports keep their
+/// fixed offsets.
+async fn start_gateway(
+    pki: &LabPki,
+) -> Result<(certgate_gateway::Gateway, certgate_gateway::echo::Echo), LabError> {
+    use certgate_gateway::{AllowList, Config, PemSource};
+    let loopback = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+    let echo = certgate_gateway::echo::Echo::start(loopback)
+        .await
+        .map_err(internal)?;
+    let mut config = Config::new(
+        loopback,
+        PemSource::Inline(pki.good.chain_pem.clone()),
+        PemSource::Inline(pki.good.key_pem.clone()),
+        vec![PemSource::Inline(pki.client_ca.cert_pem.clone())],
+        &echo.url(),
+    );
+    config.crl = vec![PemSource::Inline(pki.client_crl_pem.clone())];
+    config.allow = AllowList {
+        cn: vec![GATEWAY_ALLOWED_CN.into()],
+        ..AllowList::default()
+    };
+    let gw = certgate_gateway::Gateway::bind(config).await?;
+    Ok((gw, echo))
+}
+
+/// The one client identity the lab gateway's allow-list names.
+pub const GATEWAY_ALLOWED_CN: &str = "lab-client-good";
 
 /// Runs CPU-bound minting or the openssl CLI off the async workers, on any runtime flavour.
 async fn blocking<T: Send + 'static>(
@@ -474,7 +585,9 @@ async fn s_server_args(
         OpensslServer::NoSharedCipher => {
             &["-tls1_2", "-cipher", "ECDHE-ECDSA-NULL-SHA:@SECLEVEL=0"]
         }
-        OpensslServer::WeakKey => &["-cipher", "DEFAULT:@SECLEVEL=0"],
+        // TLS 1.2+: security level 0 would also let TLS 1.0/1.1 in, a second problem that a
+        // diagnosis would rightly rank first.
+        OpensslServer::WeakKey => &["-min_protocol", "TLSv1.2", "-cipher", "DEFAULT:@SECLEVEL=0"],
     };
     args.extend(extra.iter().map(|s| s.to_string()));
     Ok(args)

@@ -20,6 +20,9 @@ pub struct Manifest {
     pub crl: PathBuf,
     /// Where the lab serves the same CRL (DER) over HTTP; the revoked certificate points here.
     pub crl_url: String,
+    /// The lab's OCSP responder (`openssl ocsp`), named in the revoked certificate's Authority
+    /// Information Access; `null` without the openssl CLI.
+    pub ocsp_url: Option<String>,
     /// The running scenarios, in catalogue order.
     pub scenarios: Vec<Entry>,
     /// Selected scenarios that could not start here, with the reason.

@@ -58,6 +58,17 @@ impl ServerCreds {
     }
 }
 
+/// The lab's own HTTP URLs that go into certificates.
+#[derive(Clone, Debug)]
+pub struct LabUrls {
+    /// The issuing CA's CRL (CRL distribution point of the `revoked` leaf).
+    pub crl: String,
+    /// The OCSP responder (AIA of the `revoked` leaf), when there is one.
+    pub ocsp: Option<String>,
+    /// The issuing CA's certificate (AIA caIssuers of the `missing-intermediate` leaf).
+    pub ca_issuers: String,
+}
+
 /// Everything the lab's endpoints and its manifest need.
 pub struct LabPki {
     /// The trust anchor clients are told to use (`DIR/ca.pem`).
@@ -83,13 +94,18 @@ pub struct LabPki {
     pub wrong_order: ServerCreds,
     pub revoked: ServerCreds,
     pub wrong_eku: ServerCreds,
-    /// Client certificates by stem (`good`, `expired`, `untrusted`, `revoked`).
+    /// Client certificates by stem (`good`, `expired`, `untrusted`, `revoked`, `not-allowed`).
     pub clients: Vec<(&'static str, Issued)>,
+    /// The issuing CA's certificate database in `openssl ca` index format, for the lab's OCSP
+    /// responder: the `revoked` leaf as revoked (keyCompromise), the good leaf as valid.
+    pub ocsp_index: String,
 }
 
 impl LabPki {
-    /// Mints the whole PKI. `crl_url` goes into the revoked certificate's CRL distribution point.
-    pub fn mint(crl_url: &str) -> Result<LabPki, LabError> {
+    /// Mints the whole PKI. `urls.crl` goes into the revoked certificate's CRL distribution
+    /// point, `urls.ocsp` (when the lab runs an OCSP responder) into its Authority Information
+    /// Access, `urls.ca_issuers` into the AIA of the leaf served without its intermediate.
+    pub fn mint(urls: &LabUrls) -> Result<LabPki, LabError> {
         let org = |name: &str| CaSpec {
             org: Some("certgate lab".into()),
             ..CaSpec::new(name)
@@ -115,7 +131,13 @@ impl LabPki {
             ..leaf()
         })?;
         let untrusted = rogue_issuing.issue(&leaf())?;
-        let (revoked, revoked_serial) = leaf_with_crl_url(&issuing, crl_url)?;
+        let (revoked, revoked_serial) = revoked_leaf(&issuing, &urls.crl, urls.ocsp.as_deref())?;
+        // Like every publicly issued leaf, it says where its issuer can be downloaded: the
+        // evidence that the server left out an intermediate (not that the root is unknown).
+        let without_intermediate = issuing.issue(&LeafSpec {
+            ca_issuers: vec![urls.ca_issuers.clone()],
+            ..leaf()
+        })?;
 
         let now = OffsetDateTime::now_utc();
         let revocation = |serial_hex: String| Revocation {
@@ -124,7 +146,7 @@ impl LabPki {
             reason: Some(RevocationReason::KeyCompromise),
         };
         let server_crl_pem = issuing.crl(
-            &[revocation(revoked_serial)],
+            &[revocation(revoked_serial.clone())],
             now - Duration::hours(1),
             now + Duration::days(30),
             1,
@@ -133,11 +155,14 @@ impl LabPki {
         let root_crl_pem = root.crl(&[], now - Duration::hours(1), now + Duration::days(30), 1)?;
 
         let client = |cn: &str| LeafSpec::client(cn);
-        let client_good = client_ca.issue(&client("lab-client-good"))?;
+        let client_good = client_ca.issue(&client(crate::GATEWAY_ALLOWED_CN))?;
         let client_expired =
             client_ca.issue(&client("lab-client-expired").valid(Validity::expired_days_ago(30)))?;
         let client_revoked = client_ca.issue(&client("lab-client-revoked"))?;
         let client_untrusted = rogue_client_ca.issue(&client("lab-client-untrusted"))?;
+        let client_not_allowed = client_ca.issue(&client("lab-client-not-allowed"))?;
+        let ocsp_index = index_line(&revoked_serial, Some(now - Duration::hours(1)))
+            + &index_line(&good.serial_hex, None);
         let client_crl_pem = client_ca.crl(
             &[revocation(client_revoked.serial_hex.clone())],
             now - Duration::hours(1),
@@ -157,8 +182,8 @@ impl LabPki {
                 key_pem: untrusted.key_pem.clone(),
             },
             missing_intermediate: ServerCreds {
-                chain_pem: good.cert_pem.clone(),
-                key_pem: good.key_pem.clone(),
+                chain_pem: without_intermediate.cert_pem.clone(),
+                key_pem: without_intermediate.key_pem.clone(),
             },
             wrong_order: ServerCreds {
                 chain_pem: good.cert_pem.clone() + &root.cert_pem + &issuing.cert_pem,
@@ -171,7 +196,9 @@ impl LabPki {
                 ("expired", client_expired),
                 ("untrusted", client_untrusted),
                 ("revoked", client_revoked),
+                ("not-allowed", client_not_allowed),
             ],
+            ocsp_index,
             root,
             issuing,
             client_ca,
@@ -220,14 +247,22 @@ fn server_params(serial: u64) -> Result<CertificateParams, LabError> {
     Ok(p)
 }
 
-/// A good leaf whose CRL distribution point is `crl_url`; returns it and its serial (hex).
-fn leaf_with_crl_url(issuing: &Ca, crl_url: &str) -> Result<(ServerCreds, String), LabError> {
+/// A good leaf whose CRL distribution point is `crl_url` and whose AIA names `ocsp_url` as its
+/// OCSP responder; returns it and its serial (hex).
+fn revoked_leaf(
+    issuing: &Ca,
+    crl_url: &str,
+    ocsp_url: Option<&str>,
+) -> Result<(ServerCreds, String), LabError> {
     let serial = 0x1ab_0000_0000_0001 ^ (OffsetDateTime::now_utc().unix_timestamp() as u64);
     let mut p = server_params(serial)?;
     p.use_authority_key_identifier_extension = true;
     p.crl_distribution_points = vec![CrlDistributionPoint {
         uris: vec![crl_url.to_string()],
     }];
+    if let Some(url) = ocsp_url {
+        p.custom_extensions.push(aia_ocsp_extension(url));
+    }
     let key = KeyPair::generate().map_err(certgate_pki::PkiError::from)?;
     let cert = p
         .signed_by(&key, &issuer_of(issuing)?)
@@ -240,6 +275,68 @@ fn leaf_with_crl_url(issuing: &Ca, crl_url: &str) -> Result<(ServerCreds, String
         },
         serial_hex,
     ))
+}
+
+/// An Authority Information Access extension (RFC 5280 §4.2.2.1) naming `url` as the OCSP
+/// responder (rcgen has no field for it; `certgate_pki::aia_extension` writes caIssuers only).
+fn aia_ocsp_extension(url: &str) -> rcgen::CustomExtension {
+    // AccessDescription ::= SEQUENCE { id-ad-ocsp (1.3.6.1.5.5.7.48.1), [6] IA5String URI }
+    const ID_AD_OCSP: [u8; 10] = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
+    let mut desc = ID_AD_OCSP.to_vec();
+    desc.extend(der_tlv(0x86, url.as_bytes()));
+    // id-pe-authorityInfoAccess 1.3.6.1.5.5.7.1.1
+    rcgen::CustomExtension::from_oid_content(
+        &[1, 3, 6, 1, 5, 5, 7, 1, 1],
+        der_tlv(0x30, &der_tlv(0x30, &desc)),
+    )
+}
+
+/// One DER tag-length-value (short or long length form).
+fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let n = content.len();
+    let mut out = vec![tag];
+    if n < 0x80 {
+        out.push(n as u8);
+    } else {
+        let len: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        out.push(0x80 | len.len() as u8);
+        out.extend(len);
+    }
+    out.extend_from_slice(content);
+    out
+}
+
+/// One line of an `openssl ca` index (what `openssl ocsp -index` reads): `R` with the
+/// revocation time and reason, or `V`. The serial is upper-case hex of even length.
+fn index_line(serial_hex: &str, revoked_at: Option<OffsetDateTime>) -> String {
+    let mut serial = serial_hex.trim_start_matches("0x").to_uppercase();
+    if serial.len() % 2 == 1 {
+        serial.insert(0, '0');
+    }
+    let asn1 = |t: OffsetDateTime| {
+        let t = t.to_offset(time::UtcOffset::UTC);
+        format!(
+            "{:02}{:02}{:02}{:02}{:02}{:02}Z",
+            t.year() % 100,
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    };
+    // The expiry column is informational for `openssl ocsp`; a far date keeps it simple.
+    match revoked_at {
+        Some(at) => format!(
+            "R\t491231235959Z\t{},keyCompromise\t{serial}\tunknown\t/CN=localhost\n",
+            asn1(at)
+        ),
+        None => format!("V\t491231235959Z\t\t{serial}\tunknown\t/CN=localhost\n"),
+    }
 }
 
 fn self_signed_leaf() -> Result<ServerCreds, LabError> {

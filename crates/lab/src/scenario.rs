@@ -18,6 +18,11 @@ pub enum Serve {
     PlainHttp,
     /// Accepts the TCP connection and never sends a byte.
     Silent,
+    /// Relayed to the lab's in-process certgate gateway (`require` mode, allow-list
+    /// CN=lab-client-good, echo upstream), which answers client-certificate problems over HTTP
+    /// with 496 / 495 / 403. With `plain_http` the manifest's URL is `http://` on that TLS port,
+    /// and the gateway answers 497.
+    Gateway { plain_http: bool },
 }
 
 /// What an `openssl s_server` child is configured to do.
@@ -73,6 +78,9 @@ pub enum ClientCred {
     Untrusted,
     /// A client certificate listed in the client CA's CRL.
     Revoked,
+    /// A valid client certificate (CN=lab-client-not-allowed) that the gateway's allow-list
+    /// does not name.
+    NotAllowed,
 }
 
 impl ClientCred {
@@ -84,6 +92,7 @@ impl ClientCred {
             ClientCred::Expired => Some("expired"),
             ClientCred::Untrusted => Some("untrusted"),
             ClientCred::Revoked => Some("revoked"),
+            ClientCred::NotAllowed => Some("not-allowed"),
         }
     }
 }
@@ -102,6 +111,7 @@ pub struct Scenario {
     pub client: ClientCred,
     /// Whether curl (OpenSSL defaults, trusting the lab CA, with the manifest's credentials and
     /// CRL) fails. `false` for the controls and for problems curl tolerates (chain order, CN-only).
+    /// For the gateway scenarios, failing means an HTTP error status (`curl --fail` exits 22).
     pub clients_fail: bool,
     /// Whether the client only fails when given the lab's CRL (most clients do not fetch CRLs).
     pub needs_crl: bool,
@@ -141,7 +151,7 @@ pub const CATALOGUE: &[Scenario] = &[
     Scenario { clients_fail: false, ..s("cn-only", Code::CertHostnameMismatch, Tls(C::CnOnly), "CN=localhost but no subjectAltName: browsers, Go, rustls and Python requests refuse it; curl, OpenSSL, Node and Java still fall back to the CN") },
     s("self-signed", Code::CertSelfSigned, Tls(C::SelfSigned), "a self-signed leaf certificate"),
     s("untrusted-root", Code::CertUntrustedRoot, Tls(C::UntrustedRoot), "the chain ends at a root that is not in the lab bundle (sent along, like a corporate proxy)"),
-    s("missing-intermediate", Code::CertIncompleteChain, Tls(C::MissingIntermediate), "the server sends its leaf without the intermediate CA"),
+    s("missing-intermediate", Code::CertIncompleteChain, Tls(C::MissingIntermediate), "the server sends its leaf without the intermediate CA (the leaf's AIA caIssuers URL says where the intermediate is, as publicly issued leaves do)"),
     Scenario { clients_fail: false, ..s("wrong-order", Code::CertChainOrder, Tls(C::WrongOrder), "the chain is sent as leaf, root, intermediate; most clients repair the order and succeed") },
     Scenario { needs_crl: true, ..s("revoked", Code::CertRevoked, Tls(C::Revoked), "the certificate is listed in its CA's CRL (the manifest's crl file, also served over HTTP); clients that do not check CRLs succeed") },
     s("weak-key", Code::CertWeakKey, Openssl(OpensslServer::WeakKey), "an RSA-1024 server key, refused at OpenSSL security level 2"),
@@ -156,7 +166,17 @@ pub const CATALOGUE: &[Scenario] = &[
     with_client(s("mtls-tls-untrusted", Code::ClientCertUntrusted, TlsClientAuth, "requires a client certificate in the handshake; the manifest's certificate is from an unknown CA (alert unknown_ca)"), ClientCred::Untrusted),
     with_client(s("mtls-tls-revoked", Code::ClientCertRevoked, TlsClientAuth, "requires a client certificate in the handshake; the manifest's certificate is revoked (alert certificate_revoked)"), ClientCred::Revoked),
     with_client(s("mtls-tls-good", Code::Ok, TlsClientAuth, "requires a client certificate in the handshake; the manifest's certificate is valid: the mTLS control"), ClientCred::Good),
+    s("mtls-http-required", Code::ClientCertRequired, GATEWAY, "the certgate gateway requires a client certificate; none is sent, it answers HTTP 496 SSL Certificate Required"),
+    with_client(s("mtls-http-expired", Code::ClientCertExpired, GATEWAY, "the certgate gateway rejects the manifest's expired client certificate with HTTP 495 (code client_cert.expired)"), ClientCred::Expired),
+    with_client(s("mtls-http-untrusted", Code::ClientCertUntrusted, GATEWAY, "the certgate gateway rejects the manifest's client certificate from an unknown CA with HTTP 495 (code client_cert.untrusted)"), ClientCred::Untrusted),
+    with_client(s("mtls-http-revoked", Code::ClientCertRevoked, GATEWAY, "the certgate gateway rejects the manifest's revoked client certificate (client CA's CRL) with HTTP 495 (code client_cert.revoked)"), ClientCred::Revoked),
+    with_client(s("mtls-http-not-allowed", Code::ClientCertNotAllowed, GATEWAY, "the manifest's client certificate is valid, but the gateway route's allow-list (CN=lab-client-good) does not name it: HTTP 403"), ClientCred::NotAllowed),
+    s("http-to-tls-port", Code::HttpPlainToTls, Gateway { plain_http: true }, "plain http:// sent to the certgate gateway's TLS port: HTTP 497 HTTP Request Sent to HTTPS Port"),
+    with_client(s("mtls-http-good", Code::Ok, GATEWAY, "the certgate gateway accepts the manifest's valid, allowed client certificate and forwards to its echo upstream: the gateway control"), ClientCred::Good),
 ];
+
+/// A gateway-backed scenario called over https.
+const GATEWAY: Serve = Gateway { plain_http: false };
 
 /// The scenario called `name`.
 pub fn find(name: &str) -> Option<&'static Scenario> {
@@ -184,7 +204,7 @@ mod tests {
         for sc in CATALOGUE {
             let tolerated = matches!(
                 sc.name,
-                "good" | "mtls-tls-good" | "wrong-order" | "cn-only"
+                "good" | "mtls-tls-good" | "mtls-http-good" | "wrong-order" | "cn-only"
             );
             assert_eq!(sc.clients_fail, !tolerated, "{}", sc.name);
         }

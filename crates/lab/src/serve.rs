@@ -1,6 +1,7 @@
 //! The endpoints: accept loops for rustls scenarios, plain HTTP, the silent port, relays to
-//! `openssl s_server` children, and the lab's own HTTP server for the CRL. Every connection is
-//! bounded in time and ends when the lab shuts down.
+//! `openssl s_server` children and to the in-process gateway, and the lab's own HTTP server for
+//! the CRL and the OCSP responder (an `openssl ocsp` child). Every connection is bounded in time
+//! and ends when the lab shuts down.
 
 use crate::LabError;
 use std::net::SocketAddr;
@@ -30,10 +31,14 @@ pub enum Handler {
     PlainHttp { body: Arc<str> },
     /// Accept and never answer.
     Silent,
-    /// Copy bytes both ways to a local child process.
+    /// Copy bytes both ways to a local child process or the lab's gateway.
     Relay(SocketAddr),
-    /// Serve static files over plain HTTP: `(path, content type, bytes)`.
-    Files(Arc<Vec<(String, &'static str, Vec<u8>)>>),
+    /// Serve static files over plain HTTP: `(path, content type, bytes)`; any other request
+    /// goes to `ocsp` (the OCSP responder, which takes POST / and GET /BASE64) when there is one.
+    Files {
+        files: Arc<Vec<(String, &'static str, Vec<u8>)>>,
+        ocsp: Option<SocketAddr>,
+    },
 }
 
 /// Runs the accept loop on `listener` until `stop` turns true.
@@ -115,17 +120,37 @@ async fn handle(tcp: TcpStream, handler: Handler) {
             )
             .await;
         }
-        Handler::Files(files) => {
-            answer(tcp, |head| {
-                let path = request_path(head);
-                match files.iter().find(|(p, _, _)| *p == path) {
-                    Some((_, ctype, bytes)) => (200, "OK", *ctype, bytes.clone()),
+        Handler::Files { files, ocsp } => {
+            let mut tcp = tcp;
+            let Some(head) = read_head(&mut tcp).await else {
+                return;
+            };
+            let path = request_path(&head);
+            let (status, reason, ctype, body) = match files.iter().find(|(p, _, _)| *p == path) {
+                Some((_, ctype, bytes)) => (200, "OK", *ctype, bytes.clone()),
+                None => match ocsp {
+                    Some(to) => return relay_with(tcp, &head, to).await,
                     None => (404, "Not Found", "text/plain", b"not found\n".to_vec()),
-                }
-            })
-            .await;
+                },
+            };
+            write_answer(tcp, status, reason, ctype, &body).await;
         }
     }
+}
+
+/// Forwards a request whose first bytes were already read to `to`, then relays both ways.
+async fn relay_with(mut tcp: TcpStream, first: &[u8], to: SocketAddr) {
+    let Ok(mut up) = TcpStream::connect(to).await else {
+        return;
+    };
+    if up.write_all(first).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(
+        CLIENT_DEADLINE,
+        tokio::io::copy_bidirectional(&mut tcp, &mut up),
+    )
+    .await;
 }
 
 /// Sends FIN, then reads and discards what the client still sends for a moment, so that the
@@ -145,6 +170,16 @@ where
     S: AsyncRead + AsyncWrite + Unpin,
     F: FnOnce(&[u8]) -> (u16, &'static str, &'static str, Vec<u8>),
 {
+    let Some(head) = read_head(&mut s).await else {
+        return;
+    };
+    let (status, reason, ctype, body) = respond(&head);
+    write_answer(s, status, reason, ctype, &body).await;
+}
+
+/// The bytes of a request head (or of whatever the client sent first that is not HTTP),
+/// bounded in size and time; `None` when nothing arrived in time.
+async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> Option<Vec<u8>> {
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 2048];
     let read = tokio::time::timeout(CLIENT_DEADLINE, async {
@@ -162,16 +197,23 @@ where
         }
     })
     .await;
-    if read.is_err() || head.is_empty() {
-        return;
-    }
-    let (status, reason, ctype, body) = respond(&head);
+    (read.is_ok() && !head.is_empty()).then_some(head)
+}
+
+/// Writes one HTTP/1.1 answer and closes.
+async fn write_answer<S: AsyncWrite + Unpin>(
+    mut s: S,
+    status: u16,
+    reason: &str,
+    ctype: &str,
+    body: &[u8],
+) {
     let mut out = format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     )
     .into_bytes();
-    out.extend_from_slice(&body);
+    out.extend_from_slice(body);
     let _ = s.write_all(&out).await;
     let _ = s.shutdown().await;
 }
@@ -240,4 +282,50 @@ pub async fn spawn_s_server(args: &[String]) -> Result<SServer, LabError> {
     // Keep draining its stdout so the child never blocks on a full pipe.
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok(SServer { child, addr })
+}
+
+/// Starts `openssl ocsp` as a responder in `dir` (which holds `index.txt`, `issuing-ca.pem` and
+/// `issuing-ca.key`) on a free loopback port, and waits until it listens.
+pub async fn spawn_ocsp_responder(dir: &std::path::Path) -> Result<(Child, SocketAddr), LabError> {
+    use tokio::io::AsyncBufReadExt;
+    // `openssl ocsp -port 0` cannot say which port it got: take a free one and hand it over.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| LabError::Internal(format!("no free port for the OCSP responder: {e}")))?;
+    let mut child = Command::new("openssl")
+        .current_dir(dir)
+        .args(["ocsp", "-index", "index.txt", "-CA", "issuing-ca.pem"])
+        .args(["-rsigner", "issuing-ca.pem", "-rkey", "issuing-ca.key"])
+        // -ignore_err: a malformed request must not end the responder; -timeout: a
+        // connection that sends nothing must not wedge it (it serves one at a time).
+        .args(["-nmin", "60", "-ignore_err", "-timeout", "5"])
+        .args(["-port", &addr.port().to_string()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| LabError::Openssl(format!("cannot start `openssl ocsp`: {e}")))?;
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let mut lines = tokio::io::BufReader::new(stderr).lines();
+    // Connecting to probe readiness would occupy the single-threaded responder: wait for its line.
+    let ready = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if line.contains("waiting for OCSP client connections") {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false);
+    if !ready {
+        let _ = child.kill().await;
+        return Err(LabError::Openssl(format!(
+            "`openssl ocsp -port {}` did not start listening",
+            addr.port()
+        )));
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((child, addr))
 }

@@ -3,6 +3,10 @@
 //! must fail (or succeed) the way the manifest says, with a message that names the scenario's
 //! problem. With `CERTGATE_CORPUS_OUT=DIR` the messages are also written as the client-error
 //! corpus (`tests/corpus/regen.sh`; format in `tests/corpus/README.md`).
+//!
+//! On the gateway scenarios the failure is an HTTP status: every client's message then carries
+//! the response body (on one line), and it must name the body's reason code. The TLS-only
+//! clients (`openssl s_client`, tokio-rustls) skip the one `http://` scenario.
 
 use certgate_core::Code;
 use certgate_lab::{Entry, Lab, LabConfig, Manifest};
@@ -109,6 +113,15 @@ fn expect_failure(client: &str, e: &Entry) -> bool {
 /// Fragments of which a failing client's message must contain one (compared with [`squash`]):
 /// the words by which that client names the scenario's problem.
 fn needles(client: &str, e: &Entry) -> Vec<&'static str> {
+    if is_gateway(e) {
+        // The gateway's body names the precise code (`"code": "client_cert.expired"`).
+        return match (client, e.name.as_str()) {
+            // Java sends no certificate whose issuer is not in the CertificateRequest's CA
+            // list, so the gateway sees none at all.
+            ("java", "mtls-http-untrusted") => vec!["client_cert.required"],
+            _ => vec![e.expected.as_str()],
+        };
+    }
     match (client, e.name.as_str()) {
         // Java sends no certificate whose issuer is not in the CertificateRequest's CA list.
         ("java", "mtls-tls-untrusted") => return vec!["certificate_required"],
@@ -176,13 +189,31 @@ fn squash(s: &str) -> String {
         .collect()
 }
 
+/// A scenario answered by the lab's certgate gateway (the failure is an HTTP status).
+fn is_gateway(e: &Entry) -> bool {
+    e.name.starts_with("mtls-http-") || e.name == "http-to-tls-port"
+}
+
+/// Whether a TLS-only client (s_client, tokio-rustls) can call the entry at all.
+fn over_tls(e: &&Entry) -> bool {
+    e.url.starts_with("https://")
+}
+
+/// `STATUS body: BODY` on one line, as the script runners write it.
+fn with_body(status: &str, body: &str) -> String {
+    format!(
+        "{status} body: {}",
+        body.split_whitespace().collect::<Vec<_>>().join(" ")
+    )
+}
+
 fn run_all_clients(m: &Manifest) -> Vec<Outcome> {
     let mut out = vec![];
     if tool("curl").is_some() {
         out.extend(m.scenarios.iter().map(curl));
     }
     if tool("openssl").is_some() {
-        out.extend(m.scenarios.iter().map(s_client));
+        out.extend(m.scenarios.iter().filter(over_tls).map(s_client));
     }
     out.extend(rustls_client(m));
     let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
@@ -229,10 +260,10 @@ fn run_all_clients(m: &Manifest) -> Vec<Outcome> {
 }
 
 fn curl(e: &Entry) -> Outcome {
+    // --fail-with-body: an HTTP error status is a failure (exit 22), and the body still shows.
     let mut args: Vec<String> = vec![
         "-sS".into(),
-        "-o".into(),
-        "/dev/null".into(),
+        "--fail-with-body".into(),
         "-m".into(),
         TIMEOUT_SECS.to_string(),
         "--cacert".into(),
@@ -245,12 +276,17 @@ fn curl(e: &Entry) -> Outcome {
         args.extend(["--crlfile".into(), path(crl)]);
     }
     args.push(e.url.clone());
-    let (status, _, stderr) = run("curl", &args, None, Duration::from_secs(TIMEOUT_SECS + 10));
+    let (status, stdout, stderr) = run("curl", &args, None, Duration::from_secs(TIMEOUT_SECS + 10));
+    let first = stderr.lines().next().unwrap_or_default().trim();
     Outcome {
         client: "curl",
         scenario: e.name.clone(),
         ok: status == Some(0),
-        message: stderr.lines().next().unwrap_or_default().trim().to_string(),
+        message: if status == Some(22) {
+            with_body(first, &stdout)
+        } else {
+            first.to_string()
+        },
     }
 }
 
@@ -284,10 +320,23 @@ fn s_client(e: &Entry) -> Outcome {
         Some(request.as_bytes()),
         Duration::from_secs(TIMEOUT_SECS),
     );
-    let ok = status == Some(0)
-        && stdout
+    let status_line = stdout.lines().find(|l| l.starts_with("HTTP/1."));
+    let ok = status == Some(0) && status_line.is_some_and(|l| l.contains(" 200 "));
+    if let Some(line) = status_line.filter(|_| !ok) {
+        // An HTTP error after a completed handshake: the status line and the JSON body.
+        let body: Vec<&str> = stdout
             .lines()
-            .any(|l| l.starts_with("HTTP/1.") && l.contains(" 200 "));
+            .skip_while(|l| !l.starts_with('{'))
+            .take_while(|l| *l != "}")
+            .chain(["}"])
+            .collect();
+        return Outcome {
+            client: "openssl",
+            scenario: e.name.clone(),
+            ok,
+            message: with_body(line.trim(), &body.join("\n")),
+        };
+    }
     // What a user reads: the verify and error lines, not the certificate dump.
     let all = format!("{stderr}\n{stdout}");
     let mut lines: Vec<&str> = all
@@ -332,6 +381,7 @@ fn rustls_client(m: &Manifest) -> Vec<Outcome> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     m.scenarios
         .iter()
+        .filter(over_tls)
         .map(|e| {
             let mut roots = rustls::RootCertStore::empty();
             for c in CertificateDer::pem_file_iter(&e.ca_bundle).unwrap() {
@@ -394,7 +444,10 @@ fn rustls_client(m: &Manifest) -> Vec<Outcome> {
                 }
                 Ok(answer) => (
                     false,
-                    answer.lines().next().unwrap_or("empty answer").to_string(),
+                    with_body(
+                        answer.lines().next().unwrap_or("empty answer").trim(),
+                        answer.split("\r\n\r\n").nth(1).unwrap_or_default(),
+                    ),
                 ),
                 Err(message) => (false, message),
             };
@@ -538,6 +591,12 @@ fn normalise(msg: &str, m: &Manifest) -> String {
         (r"\(\d+ seconds".to_string(), "(N seconds"),
         (r"CONNECTED\(\w+\)".to_string(), "CONNECTED(FD)"),
         (r"Connection #\d+".to_string(), "Connection #N"),
+        // The gateway's bodies: certificate dates, the clock, serial numbers.
+        (
+            r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z".to_string(),
+            "RFC3339",
+        ),
+        (r"(?i)\b[0-9a-f]{12,40}\b".to_string(), "SERIAL"),
     ];
     for (re, with) in rules {
         s = Regex::new(&re).unwrap().replace_all(&s, with).into_owned();

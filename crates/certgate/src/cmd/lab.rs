@@ -46,7 +46,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "{:>2}  {:<22} {:<28} {}",
                 i + 1,
                 sc.name,
-                sc.expected,
+                sc.expected.as_str(),
                 sc.description
             )?;
         }
@@ -75,10 +75,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 m.dir.join("manifest.json").display()
             );
             println!(
-                "trust {}  (CRL {}, also at {})",
+                "trust {}  (CRL {}, also at {}{})",
                 m.ca_bundle.display(),
                 m.crl.display(),
-                m.crl_url
+                m.crl_url,
+                m.ocsp_url
+                    .as_deref()
+                    .map(|u| format!("; OCSP responder {u}"))
+                    .unwrap_or_default()
             );
             for e in &m.scenarios {
                 println!("  {:<22} {:<28} {}", e.name, e.url, e.expected);

@@ -4,7 +4,7 @@
 //! Everything else lives in `certgate-gateway`.
 
 use anyhow::{bail, Context};
-use certgate_gateway::config::{AllowList, Config, Mode, PemSource};
+use certgate_gateway::config::{AllowList, Config, HeaderFormat, Mode, PemSource};
 use certgate_gateway::echo::Echo;
 use certgate_gateway::reload::Source;
 use certgate_gateway::Gateway;
@@ -62,6 +62,10 @@ pub struct Args {
     /// Answer like nginx's defaults (400 with nginx's texts) instead of 495/496/497 JSON.
     #[arg(long)]
     nginx_compat: bool,
+    /// Identity header format sent to the upstream (repeatable; default: all three, like the
+    /// config file's `[headers] formats`).
+    #[arg(long = "header-format", value_name = "FORMAT", value_parser = ["nginx", "rfc9440", "xfcc"])]
+    header_format: Vec<String>,
     /// Send no CA names in the CertificateRequest.
     #[arg(long)]
     hide_ca_names: bool,
@@ -176,6 +180,17 @@ async fn serve(a: Args) -> anyhow::Result<ExitCode> {
         config.listen = l;
     }
     config.nginx_compat |= a.nginx_compat;
+    if !a.header_format.is_empty() {
+        config.headers.formats = a
+            .header_format
+            .iter()
+            .map(|f| match f.as_str() {
+                "nginx" => HeaderFormat::Nginx,
+                "rfc9440" => HeaderFormat::Rfc9440,
+                _ => HeaderFormat::Xfcc,
+            })
+            .collect();
+    }
     config.hide_ca_names |= a.hide_ca_names;
     if let Some(policy) = &a.ocsp {
         use certgate_gateway::ocsp::{FailMode, OcspConfig};

@@ -357,6 +357,12 @@ pub async fn get(
         .header("host", "localhost")
         .body(http_body_util::Empty::new())
         .unwrap();
+    // hyper refuses a request on a connection still finishing the previous exchange ("connection
+    // was not ready"): wait for it, as its docs ask. Without this, a loaded machine made the
+    // reload tests fail now and then with a live connection that was in fact still open.
+    if let Err(e) = sender.ready().await {
+        return Err(format!("connection closed: {e}"));
+    }
     let resp = sender.send_request(req).await.map_err(|e| {
         let mut t = e.to_string();
         let mut cur = std::error::Error::source(&e);

@@ -1,7 +1,8 @@
 // Lab client runner for Java: `java LabClient.java MANIFEST TIMEOUT_SECONDS` (JDK 11+).
 // Calls every scenario with java.net.http.HttpClient (CA bundle, client certificate and CRL from
 // the manifest) and prints one JSON line per scenario: {"scenario", "ok", "message"}. The message
-// is the exception's toString() followed by its causes, as a stack trace's "Caused by:" lines.
+// is the exception's toString() followed by its causes, as a stack trace's "Caused by:" lines;
+// for an HTTP error status, `HTTP N body: ...` with the response body on one line.
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -92,7 +93,9 @@ public class LabClient {
         HttpRequest req = HttpRequest.newBuilder(URI.create(e.get("url"))).timeout(timeout).GET().build();
         // Headers are enough: openssl s_server's HTTP/1.0 answers never end for HttpClient.
         HttpResponse<java.io.InputStream> resp = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
-        return resp.statusCode() < 400 ? null : "HTTP " + resp.statusCode();
+        if (resp.statusCode() < 400) return null;
+        String body = new String(resp.body().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        return "HTTP " + resp.statusCode() + " body: " + body.trim().replaceAll("\\s+", " ");
     }
 
     static String describe(Throwable t) {

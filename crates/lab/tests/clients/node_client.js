@@ -1,9 +1,12 @@
 // Lab client runner for Node.js: `node node_client.js MANIFEST TIMEOUT_SECONDS`.
 // Calls every scenario with https.get (CA bundle, client certificate and CRL from the manifest)
 // and prints one JSON line per scenario: {"scenario", "ok", "message"}. The message is what Node
-// prints for the error: `Name [CODE]: message`.
+// prints for the error: `Name [CODE]: message`; for an HTTP error status, `HTTP status reason
+// body: ...` with the response body on one line. `http://` URLs (the gateway's 497 scenario) go
+// through the http module, as an application configured with that URL would.
 'use strict';
 const fs = require('fs');
+const http = require('http');
 const https = require('https');
 
 const [manifestPath, timeoutSecs] = process.argv.slice(2);
@@ -23,9 +26,13 @@ function call(e) {
     }
     // Node loads one CRL per buffer: split the file into its PEM blocks (it checks the chain).
     if (e.crl) opts.crl = fs.readFileSync(e.crl, 'utf8').match(/-----BEGIN X509 CRL-----[^-]+-----END X509 CRL-----/g);
-    const req = https.get(e.url, opts, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode < 400 ? null : `HTTP ${res.statusCode}`));
+    const get = e.url.startsWith('http://') ? http.get : https.get;
+    const req = get(e.url, opts, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => { body += chunk; });
+      res.on('end', () => resolve(res.statusCode < 400 ? null
+        : `HTTP ${res.statusCode} ${res.statusMessage} body: ${body.split(/\s+/).join(' ').trim()}`));
       res.on('error', (err) => resolve(describe(err)));
     });
     req.on('error', (err) => resolve(describe(err)));

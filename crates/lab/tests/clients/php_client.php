@@ -2,7 +2,8 @@
 // Lab client runner for PHP cURL: `php php_client.php MANIFEST TIMEOUT_SECONDS`.
 // Calls every scenario with curl_exec (CA bundle, client certificate and CRL from the manifest)
 // and prints one JSON line per scenario: {"scenario", "ok", "message"}. The message is
-// `cURL error N: curl_error()`, the form Guzzle and most PHP code report.
+// `cURL error N: curl_error()`, the form Guzzle and most PHP code report; for an HTTP error
+// status, `HTTP N body: ...` with the response body on one line.
 $m = json_decode(file_get_contents($argv[1]), true);
 $timeout = (float) $argv[2];
 foreach ($m['scenarios'] as $e) {
@@ -22,7 +23,7 @@ foreach ($m['scenarios'] as $e) {
     if ($body === false) {
         $msg = 'cURL error ' . curl_errno($ch) . ': ' . curl_error($ch);
     } elseif ($status >= 400) {
-        $msg = "HTTP $status";
+        $msg = "HTTP $status body: " . trim(preg_replace('/\s+/', ' ', $body));
     } else {
         $msg = '';
     }

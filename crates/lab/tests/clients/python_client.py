@@ -4,7 +4,9 @@ Calls every scenario of a running `certgate lab` the way an ordinary program wou
 JSON line per scenario: {"scenario", "ok", "message"}. `requests` mode uses requests.get with the
 manifest's CA bundle and client certificate (requests cannot take a CRL); `ssl` mode uses the
 standard library (http.client + ssl) and also loads the manifest's CRL when a scenario has one.
-The message is str(exception), what a user sees in a traceback's last line.
+The message is str(exception), what a user sees in a traceback's last line; for an HTTP error
+status it is followed by ` body: ` and the response body on one line, as an application logs it.
+A plain `http://` URL (the gateway's 497 scenario) is called without TLS, as these clients do.
 """
 import http.client
 import json
@@ -17,7 +19,10 @@ def call_requests(e, timeout):
 
     cert = (e["client_cert"], e["client_key"]) if e.get("client_cert") else None
     r = requests.get(e["url"], verify=e["ca_bundle"], cert=cert, timeout=timeout)
-    r.raise_for_status()
+    try:
+        r.raise_for_status()
+    except requests.HTTPError as exc:
+        raise requests.HTTPError(f"{exc} body: {one_line(r.text)}") from None
 
 
 def call_ssl(e, timeout):
@@ -27,12 +32,19 @@ def call_ssl(e, timeout):
     if e.get("crl"):
         ctx.load_verify_locations(e["crl"])
         ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
-    conn = http.client.HTTPSConnection(e["host"], e["port"], context=ctx, timeout=timeout)
+    if e["url"].startswith("http://"):
+        conn = http.client.HTTPConnection(e["host"], e["port"], timeout=timeout)
+    else:
+        conn = http.client.HTTPSConnection(e["host"], e["port"], context=ctx, timeout=timeout)
     conn.request("GET", "/")
     resp = conn.getresponse()
-    resp.read()
+    body = resp.read().decode("utf-8", "replace")
     if resp.status >= 400:
-        raise RuntimeError(f"HTTP {resp.status} {resp.reason}")
+        raise RuntimeError(f"HTTP {resp.status} {resp.reason} body: {one_line(body)}")
+
+
+def one_line(text):
+    return " ".join(text.split())
 
 
 def main():

@@ -349,6 +349,19 @@ impl<'a> Analyser<'a> {
             .find_map(|(i, e)| f(e).map(|t| (i, t)))
     }
 
+    /// The first cleartext alert that ends a handshake, and who sent it.
+    fn fatal_alert(&self) -> Option<(usize, (Peer, Alert))> {
+        self.find(|e| match &e.message {
+            // Warnings such as close_notify or unrecognized_name do not end a handshake.
+            Message::Alert { level, alert }
+                if *level == 2 || ![0, 90, 100, 112].contains(&alert.0) =>
+            {
+                Some((e.from, *alert))
+            }
+            _ => None,
+        })
+    }
+
     /// The label of the last message `peer` sent before index `i` (what the alert answers).
     fn last_from(&self, peer: Peer, i: usize) -> Option<String> {
         self.ev[..i]
@@ -425,6 +438,23 @@ impl<'a> Analyser<'a> {
             }
             self.notes
                 .push("no ClientHello seen on this connection".into());
+            // An alert still says who gave up, even when the capture missed the start.
+            if let Some((_, (from, a))) = self.fatal_alert() {
+                let f = Finding::new(
+                    Code::HandshakeAlert,
+                    side_of_alert(Code::HandshakeAlert, from),
+                    format!(
+                        "the {} sent the fatal alert {} ({}); no ClientHello was seen, so the capture may have started mid-connection",
+                        from.as_str(),
+                        a.name().unwrap_or("unknown"),
+                        a.0
+                    ),
+                )
+                .with("alert", a.0)
+                .with("alert_name", a.name().unwrap_or("unknown"));
+                self.findings.push(f);
+                return self.result(None, Outcome::Failed, Some(from));
+            }
             return self.result(None, Outcome::Incomplete, None);
         };
 
@@ -455,15 +485,7 @@ impl<'a> Analyser<'a> {
         let version = sh.as_ref().map(|(_, h)| h.version());
 
         // A cleartext fatal alert decides, when there is one.
-        let alert = self.find(|e| match &e.message {
-            // Warnings such as close_notify or unrecognized_name do not end a handshake.
-            Message::Alert { level, alert }
-                if *level == 2 || ![0, 90, 100, 112].contains(&alert.0) =>
-            {
-                Some((e.from, *alert))
-            }
-            _ => None,
-        });
+        let alert = self.fatal_alert();
         // Certificates visible in the cleartext (TLS ≤ 1.2).
         self.check_visible_server_certs();
 
@@ -1229,6 +1251,18 @@ mod tests {
             "{}",
             r.findings[0].detail
         );
+    }
+
+    #[test]
+    fn a_fatal_alert_without_a_client_hello_is_still_a_failure() {
+        let r = run(vec![(S, alert(48)), (S, FIN)]);
+        assert_eq!(verdict(&r.findings), Code::HandshakeAlert);
+        assert!(
+            r.findings[0].detail.contains("unknown_ca"),
+            "{}",
+            r.findings[0].detail
+        );
+        assert_eq!(r.aborted_by, Some(S));
     }
 
     #[test]

@@ -261,7 +261,8 @@ fn revoked_leaf(
         uris: vec![crl_url.to_string()],
     }];
     if let Some(url) = ocsp_url {
-        p.custom_extensions.push(aia_ocsp_extension(url));
+        p.custom_extensions
+            .push(certgate_pki::aia_extension_with(&[], &[url.to_string()]));
     }
     let key = KeyPair::generate().map_err(certgate_pki::PkiError::from)?;
     let cert = p
@@ -275,39 +276,6 @@ fn revoked_leaf(
         },
         serial_hex,
     ))
-}
-
-/// An Authority Information Access extension (RFC 5280 §4.2.2.1) naming `url` as the OCSP
-/// responder (rcgen has no field for it; `certgate_pki::aia_extension` writes caIssuers only).
-fn aia_ocsp_extension(url: &str) -> rcgen::CustomExtension {
-    // AccessDescription ::= SEQUENCE { id-ad-ocsp (1.3.6.1.5.5.7.48.1), [6] IA5String URI }
-    const ID_AD_OCSP: [u8; 10] = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
-    let mut desc = ID_AD_OCSP.to_vec();
-    desc.extend(der_tlv(0x86, url.as_bytes()));
-    // id-pe-authorityInfoAccess 1.3.6.1.5.5.7.1.1
-    rcgen::CustomExtension::from_oid_content(
-        &[1, 3, 6, 1, 5, 5, 7, 1, 1],
-        der_tlv(0x30, &der_tlv(0x30, &desc)),
-    )
-}
-
-/// One DER tag-length-value (short or long length form).
-fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
-    let n = content.len();
-    let mut out = vec![tag];
-    if n < 0x80 {
-        out.push(n as u8);
-    } else {
-        let len: Vec<u8> = n
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|&b| b == 0)
-            .collect();
-        out.push(0x80 | len.len() as u8);
-        out.extend(len);
-    }
-    out.extend_from_slice(content);
-    out
 }
 
 /// One line of an `openssl ca` index (what `openssl ocsp -index` reads): `R` with the

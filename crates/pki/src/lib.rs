@@ -483,11 +483,22 @@ fn leaf_params(spec: &LeafSpec) -> Result<CertificateParams, PkiError> {
 /// An Authority Information Access extension (RFC 5280 §4.2.2.1) listing `urls` as caIssuers,
 /// for callers that build their own rcgen parameters.
 pub fn aia_extension(urls: &[String]) -> rcgen::CustomExtension {
-    // AccessDescription ::= SEQUENCE { id-ad-caIssuers, [6] IA5String URI }
+    aia_extension_with(urls, &[])
+}
+
+/// An Authority Information Access extension with caIssuers URLs and OCSP responder URLs (rcgen
+/// has fields for neither).
+pub fn aia_extension_with(ca_issuers: &[String], ocsp: &[String]) -> rcgen::CustomExtension {
+    // AccessDescription ::= SEQUENCE { accessMethod OID, [6] IA5String URI }
     const CA_ISSUERS: [u8; 10] = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x02];
+    const OCSP: [u8; 10] = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
     let mut descs = vec![];
-    for u in urls {
-        let mut body = CA_ISSUERS.to_vec();
+    for (method, u) in ocsp
+        .iter()
+        .map(|u| (OCSP, u))
+        .chain(ca_issuers.iter().map(|u| (CA_ISSUERS, u)))
+    {
+        let mut body = method.to_vec();
         body.extend(der_tlv(0x86, u.as_bytes()));
         descs.extend(der_tlv(0x30, &body));
     }

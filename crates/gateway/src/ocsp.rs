@@ -9,6 +9,7 @@
 use crate::policy::{ClientCert, Route};
 use crate::trust::TrustStore;
 use certgate_core::{Code, Finding};
+use certgate_pki::der_tlv as encode;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
@@ -331,24 +332,6 @@ fn expect<'a>(input: &'a [u8], tag: u8, what: &str) -> Result<(&'a [u8], &'a [u8
         )),
         None => Err(format!("malformed OCSP response: {what}: truncated")),
     }
-}
-
-fn encode(tag: u8, content: &[u8]) -> Vec<u8> {
-    let mut v = vec![tag];
-    let n = content.len();
-    if n < 0x80 {
-        v.push(n as u8);
-    } else {
-        let bytes: Vec<u8> = n
-            .to_be_bytes()
-            .into_iter()
-            .skip_while(|b| *b == 0)
-            .collect();
-        v.push(0x80 | bytes.len() as u8);
-        v.extend(bytes);
-    }
-    v.extend_from_slice(content);
-    v
 }
 
 const SEQ: u8 = 0x30;

@@ -506,7 +506,9 @@ pub fn aia_extension_with(ca_issuers: &[String], ocsp: &[String]) -> rcgen::Cust
     rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], der_tlv(0x30, &descs))
 }
 
-fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+/// One DER tag-length-value (short or long length form), for the few structures rcgen does not
+/// write (AIA access descriptions, OCSP requests, RSA public keys).
+pub fn der_tlv(tag: u8, content: &[u8]) -> Vec<u8> {
     let mut out = vec![tag];
     let n = content.len();
     if n < 0x80 {

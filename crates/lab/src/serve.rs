@@ -248,7 +248,6 @@ pub struct SServer {
 
 /// Starts `openssl s_server -accept 127.0.0.1:0 ARGS -www` and waits for its `ACCEPT` line.
 pub async fn spawn_s_server(args: &[String]) -> Result<SServer, LabError> {
-    use tokio::io::AsyncBufReadExt;
     let mut child = Command::new("openssl")
         .arg("s_server")
         .args(["-accept", "127.0.0.1:0", "-www"])
@@ -260,18 +259,11 @@ pub async fn spawn_s_server(args: &[String]) -> Result<SServer, LabError> {
         .spawn()
         .map_err(|e| LabError::Openssl(format!("cannot start `openssl s_server`: {e}")))?;
     let stdout = child.stdout.take().expect("stdout is piped");
-    let mut lines = tokio::io::BufReader::new(stdout).lines();
-    let found = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Some(a) = line.strip_prefix("ACCEPT ") {
-                return a.trim().parse::<SocketAddr>().ok();
-            }
-        }
-        None
+    let found = announced(stdout, |line| {
+        line.strip_prefix("ACCEPT ")
+            .and_then(|a| a.trim().parse::<SocketAddr>().ok())
     })
-    .await
-    .ok()
-    .flatten();
+    .await;
     let Some(addr) = found else {
         let _ = child.kill().await;
         return Err(LabError::Openssl(format!(
@@ -279,15 +271,12 @@ pub async fn spawn_s_server(args: &[String]) -> Result<SServer, LabError> {
             args.join(" ")
         )));
     };
-    // Keep draining its stdout so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok(SServer { child, addr })
 }
 
 /// Starts `openssl ocsp` as a responder in `dir` (which holds `index.txt`, `issuing-ca.pem` and
 /// `issuing-ca.key`) on a free loopback port, and waits until it listens.
 pub async fn spawn_ocsp_responder(dir: &std::path::Path) -> Result<(Child, SocketAddr), LabError> {
-    use tokio::io::AsyncBufReadExt;
     // `openssl ocsp -port 0` cannot say which port it got: take a free one and hand it over.
     let addr = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -307,25 +296,42 @@ pub async fn spawn_ocsp_responder(dir: &std::path::Path) -> Result<(Child, Socke
         .spawn()
         .map_err(|e| LabError::Openssl(format!("cannot start `openssl ocsp`: {e}")))?;
     let stderr = child.stderr.take().expect("stderr is piped");
-    let mut lines = tokio::io::BufReader::new(stderr).lines();
     // Connecting to probe readiness would occupy the single-threaded responder: wait for its line.
-    let ready = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Ok(Some(line)) = lines.next_line().await {
-            if line.contains("waiting for OCSP client connections") {
-                return true;
-            }
-        }
-        false
+    let ready = announced(stderr, |line| {
+        line.contains("waiting for OCSP client connections")
+            .then_some(())
     })
-    .await
-    .unwrap_or(false);
-    if !ready {
+    .await;
+    if ready.is_none() {
         let _ = child.kill().await;
         return Err(LabError::Openssl(format!(
             "`openssl ocsp -port {}` did not start listening",
             addr.port()
         )));
     }
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Ok((child, addr))
+}
+
+/// Reads a child's output until `pick` finds what it announces (its address, that it is ready),
+/// for at most 20 s; then keeps draining the pipe in the background so the child never blocks on
+/// a full one.
+async fn announced<R, T>(out: R, pick: impl Fn(&str) -> Option<T>) -> Option<T>
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
+    use tokio::io::AsyncBufReadExt;
+    let mut lines = tokio::io::BufReader::new(out).lines();
+    let found = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(t) = pick(&line) {
+                return Some(t);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten();
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    found
 }
